@@ -1,0 +1,100 @@
+"""Socket.IO handlers every screen shares: who connected, which rooms they hear, snapshots."""
+from __future__ import annotations
+
+import threading
+
+from flask import request
+from flask_socketio import emit, join_room
+
+from queueing import accounts
+from queueing.model import QueueError
+from web import get_db, get_queue, now, session_principal, socketio
+
+# sid -> Principal of each live connection; set on connect, dropped on disconnect.
+_connections: dict[str, accounts.Principal] = {}
+_connections_lock = threading.Lock()
+
+
+def connection_principal() -> accounts.Principal:
+    with _connections_lock:
+        return _connections.get(request.sid, accounts.ANONYMOUS)
+
+
+def rooms_for(principal: accounts.Principal) -> list[str]:
+    """The rooms a connection joins: public screens hear calls, managers the monitor, devices their own."""
+    if principal.is_manager:
+        return ["display", "monitor"]
+    if principal.kind == "device":
+        if principal.role == "printer":
+            return [f"printer:{principal.id}"]
+        if principal.role == "counter" and principal.counter_id:
+            return [f"counter:{principal.counter_id}"]
+        if principal.role == "kiosk":
+            return ["kiosk"]
+    if principal.is_staff:
+        counter = get_queue().clerk_counter(principal.id)
+        return [f"counter:{counter['id']}"] if counter else []
+    return ["display"]
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Any screen connects; a bad token is refused, no token means a public display. Sends `snapshot`."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        principal = accounts.principal_for_token(get_db(), token, now())
+        if principal is None:
+            raise ConnectionRefusedError("unauthorized")
+    else:
+        principal = session_principal() or accounts.ANONYMOUS
+    with _connections_lock:
+        _connections[request.sid] = principal
+    rooms = rooms_for(principal)
+    for room in rooms:
+        join_room(room)
+    snapshot = get_queue().queue_state()
+    counter_rooms = [room for room in rooms if room.startswith("counter:")]
+    if counter_rooms:
+        snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]))
+    snapshot["you"] = {"kind": principal.kind, "role": principal.role, "name": principal.name}
+    emit("snapshot", snapshot)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    with _connections_lock:
+        _connections.pop(request.sid, None)
+
+
+@socketio.on("track")
+def on_track(ticket_id):
+    """A tracking page (anyone holding the id) follows one ticket; answered with `ticket_updated`."""
+    queue = get_queue()
+    try:
+        ticket = queue.public_ticket(queue.ticket(ticket_id))
+    except QueueError as error:
+        return {"error": error.message, "code": error.code}
+    join_room(f"ticket:{ticket['id']}")
+    emit("ticket_updated", {k: ticket[k] for k in ("id", "number", "status", "position", "counter",
+                                                   "counter_name", "rating")})
+    return {"ok": True}
+
+
+@socketio.on("watch_counter")
+def on_watch_counter(counter_id):
+    """A counter panel signed in after connecting joins its counter's room; answered with `counter_snapshot`."""
+    principal = connection_principal()
+    if principal.is_staff and not principal.is_manager:
+        principal = session_principal() or principal
+    queue = get_queue()
+    try:
+        counter = queue.counter(counter_id)
+    except QueueError as error:
+        return {"error": error.message, "code": error.code}
+    allowed = (principal.is_manager or (principal.is_staff and counter["clerk_id"] == principal.id)
+               or (principal.is_device("counter") and principal.counter_id == counter["id"]))
+    if not allowed:
+        return {"error": "Không có quyền theo dõi quầy này (not allowed)", "code": "forbidden"}
+    join_room(f"counter:{counter['id']}")
+    emit("counter_snapshot", queue.counter_snapshot(counter["id"]))
+    return {"ok": True}

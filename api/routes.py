@@ -1,0 +1,170 @@
+"""The public HTTP API under /api/v1 (see CONTRACT.md): thin handlers over QueueService."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from kiosk.issuing import issue_for
+
+from queueing import accounts
+from queueing.model import Forbidden
+from web import ApiError, current_principal, get_db, get_queue, json_body, now, publish, require
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+def respond(outcome, status: int = 200):
+    publish(outcome.events)
+    return jsonify(outcome.result), status
+
+
+@bp.post("/auth/login")
+def login():
+    data = json_body({"username", "password"})
+    user = accounts.authenticate(get_db(), data.get("username"), data.get("password"))
+    if user is None:
+        raise ApiError("Sai tên đăng nhập hoặc mật khẩu (wrong username or password)", code="bad_credentials",
+                       status=401)
+    token = accounts.issue_staff_token(get_db(), user["id"], now())
+    return jsonify({"token": token, "role": user["role"], "name": user["display_name"]})
+
+
+@bp.get("/services")
+def services():
+    return jsonify(get_queue().services_overview())
+
+
+@bp.post("/tickets")
+def issue_ticket():
+    principal = require("kiosk", "staff")
+    data = json_body({"service", "priority", "citizen_qr", "lang"})
+    return respond(issue_for(principal, data), 201)
+
+
+@bp.get("/tickets/<ticket_id>")
+def get_ticket(ticket_id):
+    queue = get_queue()
+    return jsonify(queue.public_ticket(queue.ticket(ticket_id)))
+
+
+@bp.post("/counters/<int:counter_id>/sign-in")
+def sign_in(counter_id):
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().sign_in(counter_id, principal.id))
+
+
+@bp.post("/counters/<int:counter_id>/sign-out")
+def sign_out(counter_id):
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().sign_out(counter_id, principal.id))
+
+
+@bp.post("/counters/<int:counter_id>/call-next")
+def call_next(counter_id):
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().call_next(counter_id, principal.id))
+
+
+@bp.post("/counters/<int:counter_id>/pause")
+def pause(counter_id):
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().pause(counter_id, principal.id, json_body({"reason"}).get("reason")))
+
+
+@bp.post("/counters/<int:counter_id>/resume")
+def resume(counter_id):
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().resume(counter_id, principal.id))
+
+
+@bp.get("/counters/<int:counter_id>")
+def counter_state(counter_id):
+    principal = require("clerk", "manager", "admin", "counter")
+    queue = get_queue()
+    counter = queue.counter(counter_id)
+    if principal.is_device("counter") and principal.counter_id != counter_id:
+        raise Forbidden("Thiết bị không thuộc quầy này (device belongs to another counter)", code="forbidden")
+    if principal.kind == "user" and not principal.is_manager and counter["clerk_id"] != principal.id:
+        raise Forbidden("Cán bộ chưa đăng nhập tại quầy này (not signed in at this counter)", code="not_at_counter")
+    return jsonify(queue.counter_snapshot(counter_id))
+
+
+def _acting_counter(principal) -> int:
+    counter = get_queue().clerk_counter(principal.id)
+    if counter is None:
+        raise Forbidden("Cán bộ chưa đăng nhập tại quầy nào (sign in at a counter first)", code="not_at_counter")
+    return counter["id"]
+
+
+def _ticket_action():
+    """The queue, the acting clerk and the counter they are signed in at."""
+    principal = require("clerk", "manager", "admin")
+    return get_queue(), principal, _acting_counter(principal)
+
+
+@bp.post("/tickets/<ticket_id>/recall")
+def recall(ticket_id):
+    queue, principal, counter_id = _ticket_action()
+    return respond(queue.recall(ticket_id, counter_id, principal.id))
+
+
+@bp.post("/tickets/<ticket_id>/start")
+def start(ticket_id):
+    queue, principal, counter_id = _ticket_action()
+    return respond(queue.start(ticket_id, counter_id, principal.id))
+
+
+@bp.post("/tickets/<ticket_id>/no-show")
+def no_show(ticket_id):
+    queue, principal, counter_id = _ticket_action()
+    return respond(queue.no_show(ticket_id, counter_id, principal.id))
+
+
+@bp.post("/tickets/<ticket_id>/finish")
+def finish(ticket_id):
+    data = json_body({"procedure", "procedures", "dossier_number"})
+    queue, principal, counter_id = _ticket_action()
+    procedures = data.get("procedures", data.get("procedure"))
+    return respond(queue.finish(ticket_id, counter_id, principal.id, procedures, data.get("dossier_number")))
+
+
+@bp.post("/tickets/<ticket_id>/transfer")
+def transfer(ticket_id):
+    data = json_body({"service", "counter"})
+    queue, principal, counter_id = _ticket_action()
+    return respond(queue.transfer(ticket_id, counter_id, principal.id, data.get("service"), data.get("counter")))
+
+
+@bp.post("/tickets/<ticket_id>/call")
+def call_out_of_order(ticket_id):
+    data = json_body({"reason"})
+    queue, principal, counter_id = _ticket_action()
+    return respond(queue.call_ticket(ticket_id, counter_id, principal.id, data.get("reason")))
+
+
+@bp.post("/tickets/<ticket_id>/rating")
+def rating(ticket_id):
+    data = json_body({"score"})
+    principal = current_principal()
+    queue = get_queue()
+    ticket = queue.ticket(ticket_id)
+    # The counter's rating tablet rates tickets finished at its counter; anyone else must hold the id.
+    if principal.is_device("counter") and principal.counter_id != ticket["counter_id"]:
+        raise Forbidden("Thiết bị không thuộc quầy đã phục vụ phiếu này (wrong counter)", code="forbidden")
+    return respond(queue.rate(ticket_id, data.get("score")))
+
+
+@bp.get("/queue")
+def queue_state():
+    require("staff", "kiosk", "display", "printer", "counter")
+    return jsonify(get_queue().queue_state())
+
+
+@bp.get("/me")
+def me():
+    principal = current_principal()
+    answer = {"kind": principal.kind, "name": principal.name, "role": principal.role}
+    if principal.is_staff:
+        counter = get_queue().clerk_counter(principal.id)
+        answer["counter"] = counter["id"] if counter else None
+    return jsonify(answer)
+
+

@@ -1,0 +1,41 @@
+"""The hall's call display (TV) and the announcement audio it plays."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request, send_file
+
+from i18n import current_language, page_texts
+from queueing.model import NotFound
+from web import get_queue
+
+bp = Blueprint("display", __name__, template_folder="templates")
+
+AUDIO_WAIT_S = 8.0
+
+
+@bp.get("/display")
+def display():
+    """Full-screen display; ?floor=… or ?counters=1,2,3 shows only those counters."""
+    lang = current_language()
+    queue = get_queue()
+    counters = [c for c in queue.counters_overview()]
+    floor = request.args.get("floor")
+    wanted = {part.strip() for part in request.args.get("counters", "").split(",") if part.strip()}
+    if floor:
+        counters = [c for c in counters if c["floor"] == floor]
+    if wanted:
+        counters = [c for c in counters if str(c["number"]) in wanted]
+    return render_template("display/display.html", page_data={
+        "lang": lang, "tz": queue.centre["timezone"], "counters": [c["counter"] for c in counters],
+        "filtered": bool(floor or wanted),
+        "texts": page_texts(["invite", "to_counter", "counter", "recent_calls", "waiting", "start_sound",
+                             "start_sound_hint", "disconnected", "minutes"], lang)})
+
+
+@bp.get("/audio/<key>.wav")
+def audio(key):
+    """An announcement's WAV, synthesised once by the announcer's thread and cached on disk."""
+    announcer = current_app.extensions["luot_announcer"]
+    path = announcer.wav_path(key, timeout=AUDIO_WAIT_S)
+    if path is None:
+        raise NotFound("Không có âm thanh này (no such announcement audio)", code="no_audio")
+    return send_file(path, mimetype="audio/wav", max_age=86400)

@@ -1,0 +1,79 @@
+"""Issuing a ticket from a kiosk: ID-card QR, rate limit, then the core, then printing after the commit."""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import datetime, timezone
+
+from flask import current_app
+
+from queueing.citizen import CitizenCard, InvalidCardQR, MinimisedCitizen, is_elderly, minimise, parse_card_qr
+from queueing.model import Outcome, QueueError
+from web import get_queue, now
+
+
+class RateLimiter:
+    """At most `limit` actions per key in a sliding minute, in this process."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._times: dict[object, deque] = defaultdict(deque)
+
+    def allow(self, key, limit: int, window_s: float = 60.0, at: float | None = None) -> bool:
+        at = time.monotonic() if at is None else at
+        with self._lock:
+            times = self._times[key]
+            while times and times[0] <= at - window_s:
+                times.popleft()
+            if len(times) >= limit:
+                return False
+            times.append(at)
+            return True
+
+
+def citizen_key() -> bytes:
+    """The HMAC key for ID numbers, derived from the server secret so hashes match across restarts."""
+    return hashlib.sha256(b"luot-citizen-id:" + current_app.config["SECRET_KEY"].encode()).digest()
+
+
+def read_card(raw) -> tuple[CitizenCard, MinimisedCitizen]:
+    """Parse a scanned ID-card QR and keep only what the clerk needs."""
+    if not isinstance(raw, str):
+        raise QueueError("Mã QR thẻ căn cước không hợp lệ (citizen_qr must be text)", code="bad_citizen_qr")
+    try:
+        card = parse_card_qr(raw)
+    except InvalidCardQR as error:
+        raise QueueError(f"{error.message} ({error.message_en})", code="bad_citizen_qr") from None
+    return card, minimise(card, citizen_key())
+
+
+def check_card(raw) -> dict:
+    """What the kiosk shows after a scan: the name and whether the elderly priority applies."""
+    card, _ = read_card(raw)
+    today = datetime.fromtimestamp(now(), timezone.utc).astimezone(get_queue().tz).date()
+    return {"name": card.name, "age": card.age_on(today), "elderly": is_elderly(card, today),
+            "suggested_priority": "NCT" if is_elderly(card, today) else None}
+
+
+def issue_for(principal, data: dict) -> Outcome:
+    """Issue a ticket for a kiosk or staff member and queue its printing."""
+    queue = get_queue()
+    if principal.is_device("kiosk"):
+        limit = int(queue.settings["kiosk_tickets_per_minute"])
+        if not current_app.extensions["luot_rate_limiter"].allow(("kiosk", principal.id), limit):
+            raise QueueError("Lấy số quá nhanh; vui lòng chờ một chút (too many tickets from this kiosk)",
+                             code="rate_limited", status=429)
+    citizen = None
+    if data.get("citizen_qr") not in (None, ""):
+        _, citizen = read_card(data["citizen_qr"])
+    device_id = principal.id if principal.kind == "device" else None
+    outcome = queue.issue_ticket(data.get("service"), data.get("priority"), device_id=device_id,
+                                 citizen=citizen, lang=data.get("lang") or "vi")
+    ticket = outcome.result
+    ticket["track_url"] = f"/t/{ticket['id']}"
+    printing = current_app.extensions.get("luot_printing")
+    if printing is not None:
+        ticket["print"] = printing.ticket_issued(principal, ticket)
+    return outcome

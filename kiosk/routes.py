@@ -1,0 +1,106 @@
+"""The kiosk screen, the phone tracking page, and the kiosk's helper endpoints (card check, assistant)."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+
+import segno
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from i18n import current_language, page_texts
+from kiosk.assistant import ProcedureInfo, make_assistant
+from kiosk.issuing import check_card
+from queueing import store
+from queueing.model import QueueError
+from settings import setting
+from web import get_db, get_queue, json_body, now, require
+
+bp = Blueprint("kiosk", __name__, template_folder="templates")
+
+ASK_PER_MINUTE = 30
+
+KIOSK_TEXTS = ["waiting", "closed", "sold_out", "priority_question", "no_priority", "your_number", "people_ahead",
+               "estimated_wait", "minutes", "track_hint", "back", "done", "kiosk_not_activated", "take_number",
+               "ask", "ask_placeholder", "kiosk_choose", "scan_card_hint"]
+
+
+@bp.get("/kiosk")
+def kiosk():
+    lang = current_language()
+    queue = get_queue()
+    groups = [{"code": g["code"], "name": g["name"] if lang == "vi" else (g["name_en"] or g["name"])}
+              for g in store.priority_groups(get_db(), queue.centre_id)]
+    return render_template("kiosk/kiosk.html", page_data={
+        "lang": lang, "texts": page_texts(KIOSK_TEXTS, lang), "priority_groups": groups,
+        "centre": queue.centre["name"] if lang == "vi" else (queue.centre["name_en"] or queue.centre["name"]),
+        "tz": queue.centre["timezone"]})
+
+
+@bp.get("/t/<ticket_id>")
+def track(ticket_id):
+    """The phone page that follows one ticket live; the number is in the HTML for slow phones."""
+    lang = current_language()
+    queue = get_queue()
+    ticket = queue.public_ticket(queue.ticket(ticket_id))
+    return render_template("kiosk/track.html", ticket=ticket, page_data={
+        "lang": lang, "ticket": ticket, "tz": queue.centre["timezone"],
+        "texts": page_texts(["people_ahead", "estimated_wait", "minutes", "waiting", "to_counter"], lang)})
+
+
+@bp.get("/t/<ticket_id>/qr.svg")
+def track_qr(ticket_id):
+    """The QR code of a ticket's tracking page, as printed on the slip."""
+    queue = get_queue()
+    ticket = queue.ticket(ticket_id)
+    qr = segno.make(url_for("kiosk.track", ticket_id=ticket["id"], _external=True), error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=6, border=2, dark="#111")
+    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.post("/api/v1/citizen/check")
+def citizen_check():
+    """Read a scanned ID-card QR for the kiosk screen; nothing is stored."""
+    require("kiosk", "staff")
+    return jsonify(check_card(json_body({"citizen_qr"}).get("citizen_qr")))
+
+
+def assistant():
+    """The kiosk assistant over the centre's current procedures, built once per process."""
+    app = current_app._get_current_object()
+    if "luot_assistant" not in app.extensions:
+        procedures = [ProcedureInfo(service=row["service_code"], code=row["code"], name=row["name"],
+                                    name_en=row["name_en"], service_name=row["service_name"],
+                                    service_name_en=row["service_name_en"], legal_days=row["legal_days"],
+                                    same_day=bool(row["same_day"]), fee_vnd=row["fee_vnd"],
+                                    fee_note=row["fee_note"], legal_days_note=row["legal_days_note"])
+                      for row in store.procedures(get_db(), get_queue().centre_id)]
+        app.extensions["luot_assistant"] = make_assistant(setting("LUOT_ASSISTANT"), procedures)
+    return app.extensions["luot_assistant"]
+
+
+@bp.get("/api/v1/assistant/greeting")
+def greeting():
+    """The assistant's greeting for the time of day, with its spoken WAV."""
+    lang = request.args.get("lang", "vi")
+    lang = lang if lang in ("vi", "en") else "vi"
+    queue = get_queue()
+    local = datetime.fromtimestamp(now(), timezone.utc).astimezone(queue.tz)
+    text = assistant().greeting(local, lang)
+    key = current_app.extensions["luot_announcer"].request(text, lang)
+    return jsonify({"text": text, "audio_url": f"/audio/{key}.wav" if key else None})
+
+
+@bp.post("/api/v1/assistant/ask")
+def ask():
+    """Find procedures from a citizen's free text; rate-limited per address."""
+    data = json_body({"text", "lang"})
+    text, lang = data.get("text"), data.get("lang") or "vi"
+    if not isinstance(text, str):
+        raise QueueError("Hãy nhập nhu cầu bằng chữ (text is required)", code="text_required")
+    if lang not in ("vi", "en"):
+        raise QueueError("Ngôn ngữ phải là vi hoặc en (lang must be vi or en)", code="bad_lang")
+    if not current_app.extensions["luot_rate_limiter"].allow(("ask", request.remote_addr), ASK_PER_MINUTE):
+        raise QueueError("Hỏi quá nhanh; vui lòng chờ một chút (too many questions)", code="rate_limited",
+                         status=429)
+    return jsonify(assistant().ask(text, lang).to_dict())

@@ -1,0 +1,64 @@
+"""Manager pages: staff sign-in, and the live monitor."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+
+from i18n import current_language, page_texts, translate
+from queueing import accounts
+from web import check_csrf, get_db, get_queue, staff_page
+
+bp = Blueprint("manager", __name__, template_folder="templates")
+
+LOGIN_ATTEMPTS_PER_WINDOW = 5
+LOGIN_WINDOW_S = 300
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths are followed after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return fallback
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    lang = current_language()
+    next_page = request.values.get("next")
+    if request.method == "GET":
+        return render_template("manager/login.html", next=next_page, error=None, username="")
+    check_csrf()
+    username = request.form.get("username", "")
+    limiter = current_app.extensions["luot_rate_limiter"]
+    if not limiter.allow(("login", username.lower(), request.remote_addr), LOGIN_ATTEMPTS_PER_WINDOW,
+                         LOGIN_WINDOW_S):
+        return render_template("manager/login.html", next=next_page, username=username,
+                               error=translate("too_many_logins", lang)), 429
+    user = accounts.authenticate(get_db(), username, request.form.get("password", ""))
+    if user is None:
+        return render_template("manager/login.html", next=next_page, username=username,
+                               error=translate("bad_login", lang)), 401
+    session.clear()
+    session["user_id"] = user["id"]
+    # Changing the password ends every session made with the old one.
+    session["password_hash_tail"] = user["password_hash"][-16:]
+    fallback = url_for("counter.panel") if user["role"] == "clerk" else url_for("manager.monitor")
+    return redirect(safe_next(next_page, fallback))
+
+
+@bp.post("/logout")
+def logout():
+    check_csrf()
+    session.clear()
+    return redirect(url_for("manager.login"))
+
+
+@bp.get("/manager")
+def monitor():
+    principal, redirect_response = staff_page("manager", "admin")
+    if redirect_response:
+        return redirect_response
+    lang = current_language()
+    texts = page_texts(["waiting", "closed", "counter", "clerk", "ticket", "state", "service", "disconnected",
+                        "minutes", "recent_calls"], lang)
+    return render_template("manager/monitor.html", user=principal,
+                           page_data={"lang": lang, "texts": texts, "centre": get_queue().centre["name"]})

@@ -1,0 +1,215 @@
+"""The database schema as named, append-only migrations: never edit one that has shipped."""
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("luot")
+
+
+@migrations(name="0001_initial")
+def initial(db):
+    """Centres, services, procedures, counters, people, devices, tickets and the ticket event log."""
+    db.executescript(
+        """
+        CREATE TABLE centres (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            timezone TEXT NOT NULL DEFAULT 'Asia/Ho_Chi_Minh',
+            settings TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE services (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            prefix TEXT NOT NULL,
+            target_wait_s INTEGER NOT NULL DEFAULT 900,
+            default_service_s INTEGER NOT NULL DEFAULT 420,
+            daily_cap INTEGER,
+            opening_hours TEXT,
+            sort_order INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (centre_id, code),
+            UNIQUE (centre_id, prefix)
+        );
+        CREATE TABLE procedures (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            service_id INTEGER NOT NULL REFERENCES services(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            legal_days INTEGER,
+            same_day INTEGER NOT NULL DEFAULT 0,
+            legal_days_note TEXT,
+            fee_vnd INTEGER,
+            fee_note TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (centre_id, code)
+        );
+        CREATE TABLE priority_groups (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            sort_order INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (centre_id, code)
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            username TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'clerk')),
+            password_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            UNIQUE (username)
+        );
+        CREATE TABLE counters (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            number INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            floor TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL DEFAULT 'closed' CHECK (state IN ('closed', 'open', 'paused')),
+            pause_reason TEXT,
+            clerk_id INTEGER REFERENCES users(id),
+            current_ticket_id TEXT,
+            consecutive_priority_calls INTEGER NOT NULL DEFAULT 0,
+            state_since REAL,
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (centre_id, number)
+        );
+        CREATE TABLE counter_services (
+            counter_id INTEGER NOT NULL REFERENCES counters(id),
+            service_id INTEGER NOT NULL REFERENCES services(id),
+            PRIMARY KEY (counter_id, service_id)
+        );
+        CREATE TABLE devices (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('kiosk', 'display', 'printer', 'counter')),
+            printer_uri TEXT,
+            counter_id INTEGER REFERENCES counters(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            revoked_at REAL
+        );
+        CREATE TABLE staff_tokens (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            revoked_at REAL
+        );
+        CREATE TABLE ticket_sequences (
+            centre_id TEXT NOT NULL,
+            service_id INTEGER NOT NULL,
+            local_day TEXT NOT NULL,
+            last_number INTEGER NOT NULL,
+            PRIMARY KEY (centre_id, service_id, local_day)
+        );
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            centre_id TEXT NOT NULL REFERENCES centres(id),
+            number_service_id INTEGER NOT NULL REFERENCES services(id),
+            local_day TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            service_id INTEGER NOT NULL REFERENCES services(id),
+            priority_group_id INTEGER REFERENCES priority_groups(id),
+            status TEXT NOT NULL CHECK (status IN ('waiting', 'called', 'serving', 'done', 'no_show')),
+            issued_at REAL NOT NULL,
+            local_hour INTEGER NOT NULL,
+            queue_at REAL NOT NULL,
+            first_called_at REAL,
+            called_at REAL,
+            started_at REAL,
+            finished_at REAL,
+            counter_id INTEGER REFERENCES counters(id),
+            clerk_id INTEGER REFERENCES users(id),
+            target_counter_id INTEGER REFERENCES counters(id),
+            recall_count INTEGER NOT NULL DEFAULT 0,
+            device_id INTEGER REFERENCES devices(id),
+            lang TEXT NOT NULL DEFAULT 'vi',
+            citizen_name TEXT,
+            citizen_id_hash TEXT,
+            citizen_id_last4 TEXT,
+            citizen_birth_year INTEGER,
+            dossier_number TEXT,
+            rating INTEGER CHECK (rating BETWEEN 1 AND 3),
+            is_demo INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (centre_id, number_service_id, local_day, sequence)
+        );
+        -- call-next reads the heads of the queue through this index
+        CREATE INDEX tickets_waiting ON tickets (centre_id, status, service_id, queue_at);
+        CREATE INDEX tickets_day ON tickets (centre_id, local_day);
+        -- wait estimates average the latest finished tickets of a service
+        CREATE INDEX tickets_finished ON tickets (centre_id, service_id, finished_at)
+            WHERE finished_at IS NOT NULL;
+        CREATE TABLE ticket_procedures (
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            procedure_id INTEGER NOT NULL REFERENCES procedures(id),
+            counter_id INTEGER REFERENCES counters(id),
+            clerk_id INTEGER REFERENCES users(id),
+            PRIMARY KEY (ticket_id, procedure_id)
+        );
+        -- append-only: one row per ticket state change; statistics are computed from it
+        CREATE TABLE ticket_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            centre_id TEXT NOT NULL,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            service_id INTEGER,
+            counter_id INTEGER,
+            clerk_id INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, at);
+        CREATE INDEX ticket_events_time ON ticket_events (centre_id, at);
+        CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+            BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+        CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+            WHEN (SELECT is_demo FROM tickets WHERE id = OLD.ticket_id) = 0
+            BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+        CREATE TABLE counter_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            centre_id TEXT NOT NULL,
+            counter_id INTEGER NOT NULL REFERENCES counters(id),
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            clerk_id INTEGER,
+            reason TEXT
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            centre_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            user_id INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE TABLE print_jobs (
+            id TEXT PRIMARY KEY,
+            centre_id TEXT NOT NULL,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            device_id INTEGER REFERENCES devices(id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'printed', 'failed', 'screen_only')),
+            slip TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX print_jobs_pending ON print_jobs (device_id, status);
+        """
+    )

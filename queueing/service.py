@@ -1,0 +1,580 @@
+"""QueueService: every command a kiosk, clerk or manager gives the queue, each one transaction."""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from . import store
+from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError,
+                    TicketStatus, epoch_to_iso)
+from .numbering import format_ticket_number, local_day, local_hour
+from .policy import QueueHeads, choose_next, estimate_wait_seconds
+from .speech_vi import announcement_text
+from .transitions import next_status
+
+Clock = Callable[[], float]
+
+DEFAULT_SETTINGS = {
+    "language": "vi",
+    "priority_ratio": 0,
+    "no_show_after_recalls": 3,
+    "announcement_template": None,
+    "announcement_repeat": 2,
+    "notice": "",
+    "kiosk_tickets_per_minute": 30,
+    "citizen_retention_days": 30,
+}
+
+PAUSE_REASONS = {"break": "Nghỉ giải lao", "meeting": "Họp", "system": "Sự cố hệ thống", "other": "Khác"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+ALL = ("*",)  # every connected client
+
+
+def ticket_room(ticket_id: str) -> str:
+    return f"ticket:{ticket_id}"
+
+
+def counter_room(counter_id: int) -> str:
+    return f"counter:{counter_id}"
+
+
+class QueueService:
+    """The domain core's front door; handlers call it and publish the events it returns."""
+
+    def __init__(self, db, centre_id: str, clock: Clock = time.time):
+        self.db = db
+        self.centre_id = centre_id
+        self.clock = clock
+        centre = store.centre(db, centre_id)
+        if centre is None:
+            raise NotFound(f"Không có trung tâm '{centre_id}' (unknown centre)")
+        self.centre = centre
+        self.tz = ZoneInfo(centre["timezone"])
+        self.settings = {**DEFAULT_SETTINGS, **centre["settings"]}
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def iso(self, epoch: float | None) -> str | None:
+        return epoch_to_iso(epoch, self.tz)
+
+    def service_by_code(self, code) -> dict:
+        if not isinstance(code, str) or not code:
+            raise QueueError("Thiếu mã lĩnh vực (service is required)", code="service_required")
+        row = store.one(self.db, "SELECT * FROM services WHERE centre_id = ? AND code = ? AND active = 1",
+                        (self.centre_id, code))
+        if row is None:
+            raise QueueError(f"Không có lĩnh vực '{code}' (unknown service)", code="unknown_service")
+        return row
+
+    def counter(self, counter_id) -> dict:
+        row = store.one(self.db, "SELECT * FROM counters WHERE centre_id = ? AND id = ? AND active = 1",
+                        (self.centre_id, counter_id))
+        if row is None:
+            raise NotFound(f"Không có quầy {counter_id} (unknown counter)", code="unknown_counter")
+        return row
+
+    def ticket(self, ticket_id) -> dict:
+        row = store.ticket_row(self.db, ticket_id) if isinstance(ticket_id, str) else None
+        if row is None or row["centre_id"] != self.centre_id:
+            raise NotFound("Không tìm thấy phiếu (unknown ticket)", code="unknown_ticket")
+        return row
+
+    def service_is_open(self, service: dict, epoch: float) -> bool:
+        """Whether a service issues numbers at this moment; no hours configured means always."""
+        if not service["opening_hours"]:
+            return True
+        hours = json.loads(service["opening_hours"])
+        moment = datetime.fromtimestamp(epoch, timezone.utc).astimezone(self.tz)
+        now = moment.strftime("%H:%M")
+        return any(start <= now < end for start, end in hours.get(WEEKDAYS[moment.weekday()], []))
+
+    def queue_summary(self) -> dict:
+        """Waiting counts and estimated waits per service (the `queue_changed` payload)."""
+        waiting = store.waiting_counts(self.db, self.centre_id)
+        serving = store.serving_counter_counts(self.db, self.centre_id)
+        rows = []
+        for service in store.services(self.db, self.centre_id):
+            count = waiting.get(service["id"], 0)
+            rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
+                         "waiting": count,
+                         "estimated_wait_s": self._estimate(service, count, serving)})
+        return {"services": rows}
+
+    def _estimate(self, service: dict, people_ahead: int, serving: dict[int, int]) -> int:
+        mean = store.mean_service_seconds(self.db, self.centre_id, service["id"]) or service["default_service_s"]
+        return estimate_wait_seconds(people_ahead, serving.get(service["id"], 0), mean)
+
+    def services_overview(self) -> list[dict]:
+        """The kiosk's list of services with open state, waiting counts and procedures."""
+        now = self.clock()
+        waiting = store.waiting_counts(self.db, self.centre_id)
+        serving = store.serving_counter_counts(self.db, self.centre_id)
+        procedures: dict[str, list[dict]] = {}
+        for row in store.procedures(self.db, self.centre_id):
+            procedures.setdefault(row["service_code"], []).append(
+                {"code": row["code"], "name": row["name"], "name_en": row["name_en"]})
+        today = local_day(now, self.tz)
+        answer = []
+        for service in store.services(self.db, self.centre_id):
+            count = waiting.get(service["id"], 0)
+            cap = service["daily_cap"]
+            answer.append({
+                "code": service["code"], "name": service["name"], "name_en": service["name_en"],
+                "prefix": service["prefix"], "open": self.service_is_open(service, now),
+                "sold_out": bool(cap and store.issued_today(self.db, self.centre_id, service["id"], today) >= cap),
+                "opening_hours": json.loads(service["opening_hours"]) if service["opening_hours"] else None,
+                "waiting": count, "estimated_wait_s": self._estimate(service, count, serving),
+                "procedures": procedures.get(service["code"], []),
+            })
+        return answer
+
+    def public_ticket(self, row: dict) -> dict:
+        """A ticket as anyone holding its id may see it: no personal data."""
+        position = store.waiting_position(self.db, row) if row["status"] == TicketStatus.WAITING else 0
+        return {
+            "id": row["id"], "number": row["number"], "service": row["service_code"],
+            "service_name": row["service_name"], "service_name_en": row["service_name_en"],
+            "status": row["status"], "position": position,
+            "counter": row["counter_number"] if row["status"] != TicketStatus.WAITING else None,
+            "counter_name": row["counter_name"] if row["status"] != TicketStatus.WAITING else None,
+            "priority": row["priority_code"],
+            "issued_at": self.iso(row["issued_at"]), "called_at": self.iso(row["called_at"]),
+            "rating": row["rating"],
+        }
+
+    def staff_ticket(self, row: dict) -> dict:
+        """A ticket as the clerk who called it sees it, with the citizen's minimised data."""
+        answer = self.public_ticket(row)
+        answer.update({
+            "citizen_name": row["citizen_name"], "citizen_id_last4": row["citizen_id_last4"],
+            "citizen_birth_year": row["citizen_birth_year"], "recall_count": row["recall_count"],
+            "started_at": self.iso(row["started_at"]), "finished_at": self.iso(row["finished_at"]),
+            "priority_name": row["priority_name"], "dossier_number": row["dossier_number"],
+        })
+        return answer
+
+    def counter_view(self, counter: dict) -> dict:
+        """A counter's public state (the `counter_changed` payload)."""
+        ticket = store.one(self.db, "SELECT number, status FROM tickets WHERE id = ?",
+                           (counter["current_ticket_id"],)) if counter["current_ticket_id"] else None
+        clerk = store.one(self.db, "SELECT display_name, username FROM users WHERE id = ?",
+                          (counter["clerk_id"],)) if counter["clerk_id"] else None
+        return {"counter": counter["id"], "number": counter["number"], "name": counter["name"],
+                "clerk": (clerk["display_name"] or clerk["username"]) if clerk else None,
+                "floor": counter["floor"], "state": counter["state"],
+                "pause_reason": counter["pause_reason"], "since": self.iso(counter["state_since"]),
+                "ticket": ticket["number"] if ticket else None,
+                "ticket_status": ticket["status"] if ticket else None}
+
+    def counters_overview(self) -> list[dict]:
+        """Every counter's state for monitors and displays."""
+        rows = store.counters(self.db, self.centre_id)
+        return [{"counter": row["id"], "id": row["id"], "number": row["number"], "name": row["name"],
+                 "floor": row["floor"], "state": row["state"], "pause_reason": row["pause_reason"],
+                 "since": self.iso(row["state_since"]), "services": row["services"],
+                 "clerk": row["clerk_name"] or row["clerk_username"],
+                 "ticket": row["ticket_number"], "ticket_status": row["ticket_status"]}
+                for row in rows]
+
+    def call_view(self, row: dict) -> dict:
+        return {"ticket_id": row["id"], "number": row["number"], "counter": row["counter_number"],
+                "counter_name": row["counter_name"], "service": row["service_code"],
+                "called_at": self.iso(row["called_at"]), "recall": row["recall_count"] > 0}
+
+    def recent_calls(self, limit: int = 8) -> list[dict]:
+        return [self.call_view(row) for row in store.recent_calls(self.db, self.centre_id, limit)]
+
+    def queue_state(self) -> dict:
+        """The `GET /queue` answer and the public part of every snapshot."""
+        return {**self.queue_summary(), "counters": self.counters_overview(),
+                "recent_calls": self.recent_calls(), "notice": self.settings["notice"],
+                "centre": {"id": self.centre_id, "name": self.centre["name"],
+                           "name_en": self.centre["name_en"]}}
+
+    def counter_snapshot(self, counter_id: int) -> dict:
+        """What a counter panel needs: its state, its current ticket and its services' queues."""
+        counter = self.counter(counter_id)
+        current = store.ticket_row(self.db, counter["current_ticket_id"]) if counter["current_ticket_id"] else None
+        served = {row["service_id"] for row in store.all_rows(
+            self.db, "SELECT service_id FROM counter_services WHERE counter_id = ?", (counter_id,))}
+        services = [s for s in self.queue_summary()["services"]]
+        codes = {row["code"] for row in store.services(self.db, self.centre_id) if row["id"] in served}
+        return {**self.counter_view(counter), "clerk_id": counter["clerk_id"],
+                "current": self.staff_ticket(current) if current else None,
+                "services": [s for s in services if s["code"] in codes],
+                "waiting": sum(s["waiting"] for s in services if s["code"] in codes)}
+
+    # ---- events ------------------------------------------------------------------------
+
+    def _ticket_events(self, ticket_id: str) -> list[Event]:
+        row = store.ticket_row(self.db, ticket_id)
+        public = self.public_ticket(row)
+        return [Event("ticket_updated", {k: public[k] for k in ("id", "number", "status", "position",
+                                                                  "counter", "counter_name", "rating")},
+                      (ticket_room(ticket_id),))]
+
+    def _counter_events(self, counter_id: int) -> list[Event]:
+        counter = self.counter(counter_id)
+        return [Event("counter_changed", self.counter_view(counter), ("monitor", counter_room(counter_id)))]
+
+    def _queue_event(self) -> Event:
+        return Event("queue_changed", self.queue_summary(), ALL)
+
+    def _call_event(self, ticket_id: str) -> Event:
+        row = store.ticket_row(self.db, ticket_id)
+        payload = self.call_view(row)
+        lang = self.settings["language"]
+        payload["announcement"] = {
+            "text": announcement_text(row["number"], row["counter_number"], row["counter_name"], lang=lang,
+                                      template=self.settings["announcement_template"],
+                                      recall_count=row["recall_count"]),
+            "lang": lang, "repeat": self.settings["announcement_repeat"], "audio_url": None,
+        }
+        return Event("ticket_called", payload, ("display", "monitor"))
+
+    def _log(self, ticket: dict, kind: str, to_status, counter_id=None, clerk_id=None, detail=None,
+             at: float | None = None) -> None:
+        store.add_ticket_event(self.db, self.centre_id, ticket["id"], at or self.clock(), kind, ticket["status"],
+                               to_status, ticket["service_id"], counter_id, clerk_id, detail)
+
+    # ---- kiosk -------------------------------------------------------------------------
+
+    def issue_ticket(self, service_code, priority=None, device_id=None, citizen=None, lang="vi",
+                     is_demo: bool = False) -> Outcome:
+        """Give a citizen the next number of a service; durable before it returns."""
+        lang = lang if lang in ("vi", "en") else "vi"
+        with store.write_lock(self.db):
+            service = self.service_by_code(service_code)
+            priority_id = self._priority_id(priority)
+            now = self.clock()
+            if not self.service_is_open(service, now):
+                raise Conflict("Lĩnh vực này hiện không nhận số: ngoài giờ làm việc (closed now)",
+                               code="closed")
+            day = local_day(now, self.tz)
+            if service["daily_cap"] and store.issued_today(self.db, self.centre_id, service["id"], day) >= service["daily_cap"]:
+                raise Conflict("Đã hết số trong ngày cho lĩnh vực này (daily cap reached)", code="sold_out")
+            sequence = store.next_sequence(self.db, self.centre_id, service["id"], day)
+            ticket_id = secrets.token_urlsafe(12)
+            row = {
+                "id": ticket_id, "centre_id": self.centre_id, "number_service_id": service["id"],
+                "local_day": day, "sequence": sequence,
+                "number": format_ticket_number(service["prefix"], sequence), "service_id": service["id"],
+                "priority_group_id": priority_id, "status": TicketStatus.WAITING.value, "issued_at": now,
+                "local_hour": local_hour(now, self.tz), "queue_at": now, "device_id": device_id,
+                "lang": lang, "is_demo": int(is_demo),
+            }
+            if citizen is not None:
+                row.update({"citizen_name": citizen.name, "citizen_id_hash": citizen.id_hash,
+                            "citizen_id_last4": citizen.id_last4, "citizen_birth_year": citizen.birth_year})
+            store.insert(self.db, "tickets", row)
+            store.add_ticket_event(self.db, self.centre_id, ticket_id, now, "issued", None, "waiting",
+                                   service["id"], detail={"priority": priority} if priority else None)
+            ticket = store.ticket_row(self.db, ticket_id)
+            public = self.public_ticket(ticket)
+            serving = store.serving_counter_counts(self.db, self.centre_id)
+            public["estimated_wait_s"] = self._estimate(service, public["position"] - 1, serving)
+            events = [self._queue_event()]
+        return Outcome(public, events)
+
+    def _priority_id(self, priority) -> int | None:
+        if priority in (None, ""):
+            return None
+        row = store.one(self.db, "SELECT id FROM priority_groups WHERE centre_id = ? AND code = ? AND active = 1",
+                        (self.centre_id, priority)) if isinstance(priority, str) else None
+        if row is None:
+            raise QueueError(f"Không có nhóm ưu tiên '{priority}' (unknown priority group)",
+                             code="unknown_priority")
+        return row["id"]
+
+    # ---- counters ----------------------------------------------------------------------
+
+    def clerk_counter(self, clerk_id: int) -> dict | None:
+        """The counter a clerk is signed in at, if any."""
+        return store.one(self.db, "SELECT * FROM counters WHERE centre_id = ? AND clerk_id = ? AND active = 1",
+                         (self.centre_id, clerk_id))
+
+    def _counter_of_clerk(self, counter_id, clerk_id) -> dict:
+        counter = self.counter(counter_id)
+        if counter["clerk_id"] != clerk_id:
+            raise Forbidden("Cán bộ chưa đăng nhập tại quầy này (not signed in at this counter)",
+                            code="not_at_counter")
+        return counter
+
+    def _set_counter(self, counter_id: int, **values) -> None:
+        values.setdefault("state_since", self.clock())
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        store.execute(self.db, f"UPDATE counters SET {assignments} WHERE id = ?", (*values.values(), counter_id))
+
+    def _counter_log(self, counter_id: int, kind: str, clerk_id, reason=None) -> None:
+        store.insert(self.db, "counter_events", {"centre_id": self.centre_id, "counter_id": counter_id,
+                                                 "at": self.clock(), "kind": kind, "clerk_id": clerk_id,
+                                                 "reason": reason})
+
+    def sign_in(self, counter_id, clerk_id: int) -> Outcome:
+        """Put a clerk at a counter; one clerk per counter and one counter per clerk."""
+        with store.write_lock(self.db):
+            counter = self.counter(counter_id)
+            if counter["clerk_id"] not in (None, clerk_id):
+                raise Conflict("Quầy đang có cán bộ khác đăng nhập (another clerk is signed in here)",
+                               code="counter_taken")
+            elsewhere = self.clerk_counter(clerk_id)
+            if elsewhere and elsewhere["id"] != counter["id"]:
+                raise Conflict(f"Cán bộ đang đăng nhập tại quầy {elsewhere['number']}; hãy đăng xuất trước "
+                               "(already signed in at another counter)", code="clerk_elsewhere")
+            if counter["clerk_id"] != clerk_id:
+                self._set_counter(counter["id"], clerk_id=clerk_id, state=CounterState.OPEN.value,
+                                  pause_reason=None)
+                self._counter_log(counter["id"], "signed_in", clerk_id)
+            events = self._counter_events(counter["id"]) + [self._queue_event()]
+            result = self.counter_snapshot(counter["id"])
+        return Outcome(result, events)
+
+    def sign_out(self, counter_id, clerk_id: int) -> Outcome:
+        """Close a counter; a ticket still called there goes back to the queue in its place."""
+        with store.write_lock(self.db):
+            counter = self._counter_of_clerk(counter_id, clerk_id)
+            events = []
+            if counter["current_ticket_id"]:
+                ticket = store.ticket_row(self.db, counter["current_ticket_id"])
+                if ticket["status"] in (TicketStatus.CALLED, TicketStatus.SERVING):
+                    self._requeue(ticket, counter["id"], clerk_id, "returned_on_sign_out")
+                    events += self._ticket_events(ticket["id"])
+            self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
+                              pause_reason=None, current_ticket_id=None)
+            self._counter_log(counter["id"], "signed_out", clerk_id)
+            events += self._counter_events(counter["id"]) + [self._queue_event()]
+            result = self.counter_snapshot(counter["id"])
+        return Outcome(result, events)
+
+    def pause(self, counter_id, clerk_id: int, reason="break") -> Outcome:
+        """Stop calling at a counter for a stated reason, visible on the monitor."""
+        reason = reason or "break"
+        if reason not in PAUSE_REASONS:
+            raise QueueError(f"Lý do tạm dừng không hợp lệ; chọn một trong: {', '.join(PAUSE_REASONS)} "
+                             "(unknown pause reason)", code="bad_reason")
+        with store.write_lock(self.db):
+            counter = self._counter_of_clerk(counter_id, clerk_id)
+            if counter["state"] != CounterState.PAUSED:
+                self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
+                self._counter_log(counter["id"], "paused", clerk_id, reason)
+            events = self._counter_events(counter["id"]) + [self._queue_event()]
+            result = self.counter_snapshot(counter["id"])
+        return Outcome(result, events)
+
+    def resume(self, counter_id, clerk_id: int) -> Outcome:
+        """Open a paused counter again."""
+        with store.write_lock(self.db):
+            counter = self._counter_of_clerk(counter_id, clerk_id)
+            if counter["state"] == CounterState.PAUSED:
+                self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
+                self._counter_log(counter["id"], "resumed", clerk_id)
+            events = self._counter_events(counter["id"]) + [self._queue_event()]
+            result = self.counter_snapshot(counter["id"])
+        return Outcome(result, events)
+
+    def call_next(self, counter_id, clerk_id: int) -> Outcome:
+        """Claim the next ticket for a counter; two clerks calling at once never get the same one."""
+        with store.write_lock(self.db):
+            counter = self._counter_of_clerk(counter_id, clerk_id)
+            if counter["state"] == CounterState.PAUSED:
+                raise Conflict("Quầy đang tạm dừng; hãy tiếp tục trước khi gọi số (counter is paused)",
+                               code="counter_paused")
+            self._refuse_if_busy(counter)
+            priority_head, normal_head = store.queue_heads(self.db, self.centre_id, counter["id"])
+            chosen = choose_next(QueueHeads(priority_head, normal_head), counter["consecutive_priority_calls"],
+                                 int(self.settings["priority_ratio"]))
+            if chosen is None:
+                return Outcome({"ticket": None}, [])
+            ticket = store.ticket_row(self.db, chosen)
+            self._claim(ticket, counter, clerk_id, "called")
+            was_priority = ticket["priority_group_id"] is not None
+            store.execute(self.db, "UPDATE counters SET consecutive_priority_calls = ? WHERE id = ?",
+                          (counter["consecutive_priority_calls"] + 1 if was_priority else 0, counter["id"]))
+            events = self._after_call(ticket["id"], counter["id"])
+            result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+        return Outcome(result, events)
+
+    def call_ticket(self, ticket_id, counter_id, clerk_id: int, reason) -> Outcome:
+        """Call one specific waiting ticket out of order; the reason is logged."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise QueueError("Gọi không theo thứ tự cần ghi lý do (a reason is required)", code="reason_required")
+        with store.write_lock(self.db):
+            counter = self._counter_of_clerk(counter_id, clerk_id)
+            self._refuse_if_busy(counter)
+            ticket = self.ticket(ticket_id)
+            self._claim(ticket, counter, clerk_id, "called_out_of_order", {"reason": reason.strip()[:200]})
+            events = self._after_call(ticket["id"], counter["id"])
+            result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+        return Outcome(result, events)
+
+    def _refuse_if_busy(self, counter: dict) -> None:
+        if counter["current_ticket_id"]:
+            current = store.ticket_row(self.db, counter["current_ticket_id"])
+            if current and current["status"] in (TicketStatus.CALLED, TicketStatus.SERVING):
+                raise Conflict(f"Quầy đang phục vụ số {current['number']}; hãy kết thúc trước khi gọi số mới "
+                               "(finish the current ticket first)", code="counter_busy")
+
+    def _claim(self, ticket: dict, counter: dict, clerk_id: int, kind: str, detail=None) -> None:
+        to_status = next_status("call", ticket["status"])
+        now = self.clock()
+        claimed = store.execute(
+            self.db,
+            """UPDATE tickets SET status = ?, counter_id = ?, clerk_id = ?, called_at = ?,
+                      first_called_at = COALESCE(first_called_at, ?), target_counter_id = NULL, recall_count = 0
+               WHERE id = ? AND status = 'waiting'""",
+            (to_status.value, counter["id"], clerk_id, now, now, ticket["id"]))
+        if claimed != 1:
+            raise Conflict("Phiếu vừa được quầy khác gọi (ticket already called)", code="already_called")
+        self._log(ticket, kind, to_status.value, counter["id"], clerk_id, detail, at=now)
+        store.execute(self.db, "UPDATE counters SET current_ticket_id = ? WHERE id = ?", (ticket["id"], counter["id"]))
+
+    def _after_call(self, ticket_id: str, counter_id: int) -> list[Event]:
+        return ([self._call_event(ticket_id)] + self._ticket_events(ticket_id) + self._counter_events(counter_id)
+                + [self._queue_event()])
+
+    def _ticket_at_counter(self, ticket_id, counter_id, clerk_id) -> tuple[dict, dict]:
+        counter = self._counter_of_clerk(counter_id, clerk_id)
+        ticket = self.ticket(ticket_id)
+        if ticket["counter_id"] != counter["id"] or ticket["status"] not in (TicketStatus.CALLED, TicketStatus.SERVING):
+            raise Forbidden("Phiếu này không do quầy của bạn gọi (ticket was not called at your counter)",
+                            code="not_your_ticket")
+        return ticket, counter
+
+    def recall(self, ticket_id, counter_id, clerk_id: int) -> Outcome:
+        """Announce a called ticket again; after the configured number of recalls it becomes a no-show."""
+        with store.write_lock(self.db):
+            ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
+            to_status = next_status("recall", ticket["status"])
+            limit = int(self.settings["no_show_after_recalls"])
+            if limit and ticket["recall_count"] >= limit:
+                raise Conflict(f"Đã gọi lại {limit} lần; hãy đánh dấu vắng mặt (recall limit reached)",
+                               code="recall_limit")
+            now = self.clock()
+            store.execute(self.db, "UPDATE tickets SET recall_count = recall_count + 1, called_at = ? WHERE id = ?",
+                          (now, ticket["id"]))
+            self._log(ticket, "recalled", to_status.value, counter["id"], clerk_id,
+                      {"recall": ticket["recall_count"] + 1}, at=now)
+            events = [self._call_event(ticket["id"])] + self._ticket_events(ticket["id"]) + self._counter_events(counter["id"])
+            result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+        return Outcome(result, events)
+
+    def start(self, ticket_id, counter_id, clerk_id: int) -> Outcome:
+        """The citizen arrived at the counter: service time starts now."""
+        return self._simple_transition(ticket_id, counter_id, clerk_id, "start", "started", "started_at")
+
+    def no_show(self, ticket_id, counter_id, clerk_id: int) -> Outcome:
+        """The citizen did not come; the counter is free again."""
+        return self._simple_transition(ticket_id, counter_id, clerk_id, "no_show", "no_show", "finished_at",
+                                       release=True)
+
+    def _simple_transition(self, ticket_id, counter_id, clerk_id, action, kind, time_column, release=False,
+                           detail=None) -> Outcome:
+        with store.write_lock(self.db):
+            ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
+            to_status = next_status(action, ticket["status"])
+            now = self.clock()
+            store.execute(self.db, f"UPDATE tickets SET status = ?, {time_column} = ? WHERE id = ?",
+                          (to_status.value, now, ticket["id"]))
+            self._log(ticket, kind, to_status.value, counter["id"], clerk_id, detail, at=now)
+            if release:
+                store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter["id"],))
+            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"])
+            result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+        return Outcome(result, events)
+
+    def finish(self, ticket_id, counter_id, clerk_id: int, procedures, dossier_number=None) -> Outcome:
+        """Close a ticket, recording which procedure(s) of its service were handled."""
+        codes = [procedures] if isinstance(procedures, str) else procedures
+        if not codes or not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes):
+            raise QueueError("Hãy chọn thủ tục đã giải quyết (procedure is required)", code="procedure_required")
+        if dossier_number is not None and (not isinstance(dossier_number, str) or len(dossier_number) > 64):
+            raise QueueError("Số biên nhận hồ sơ không hợp lệ (bad dossier number)", code="bad_dossier_number")
+        with store.write_lock(self.db):
+            ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
+            to_status = next_status("finish", ticket["status"])
+            procedure_ids = []
+            for code in dict.fromkeys(codes):
+                row = store.one(self.db, """SELECT id FROM procedures WHERE centre_id = ? AND code = ?
+                                            AND service_id = ? AND active = 1""",
+                                (self.centre_id, code, ticket["service_id"]))
+                if row is None:
+                    raise QueueError(f"Thủ tục '{code}' không thuộc lĩnh vực của phiếu này "
+                                     "(procedure does not belong to the ticket's service)", code="bad_procedure")
+                procedure_ids.append(row["id"])
+            now = self.clock()
+            store.execute(self.db, "UPDATE tickets SET status = ?, finished_at = ?, dossier_number = ? WHERE id = ?",
+                          (to_status.value, now, dossier_number or None, ticket["id"]))
+            for procedure_id in procedure_ids:
+                store.insert(self.db, "ticket_procedures", {"ticket_id": ticket["id"], "procedure_id": procedure_id,
+                                                            "counter_id": counter["id"], "clerk_id": clerk_id})
+            self._log(ticket, "finished", to_status.value, counter["id"], clerk_id,
+                      {"procedures": list(dict.fromkeys(codes))}, at=now)
+            store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter["id"],))
+            events = (self._ticket_events(ticket["id"]) + self._counter_events(counter["id"])
+                      + [Event("rating_requested", {"ticket_id": ticket["id"], "number": ticket["number"]},
+                               (counter_room(counter["id"]),))])
+            result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+        return Outcome(result, events)
+
+    def transfer(self, ticket_id, counter_id, clerk_id: int, service=None, to_counter=None) -> Outcome:
+        """Send a ticket to another service or counter; it keeps its number and its place by issue time."""
+        if (service is None) == (to_counter is None):
+            raise QueueError("Chuyển tới một lĩnh vực hoặc một quầy (give service or counter)",
+                             code="transfer_target")
+        with store.write_lock(self.db):
+            ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
+            next_status("transfer", ticket["status"])
+            target_service_id = ticket["service_id"]
+            target_counter_id = None
+            if service is not None:
+                target_service_id = self.service_by_code(service)["id"]
+            else:
+                target = self.counter(to_counter)
+                if target["id"] == counter["id"]:
+                    raise QueueError("Không thể chuyển tới chính quầy này (cannot transfer to the same counter)",
+                                     code="transfer_target")
+                target_counter_id = target["id"]
+            self._requeue(ticket, counter["id"], clerk_id, "transferred",
+                          service_id=target_service_id, target_counter_id=target_counter_id,
+                          detail={"to_service": service, "to_counter": target_counter_id})
+            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [self._queue_event()]
+            if target_counter_id:
+                events += [Event("counter_changed", self.counter_view(self.counter(target_counter_id)),
+                                 (counter_room(target_counter_id),))]
+            result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+        return Outcome(result, events)
+
+    def _requeue(self, ticket: dict, counter_id: int, clerk_id, kind: str, service_id=None,
+                 target_counter_id=None, detail=None) -> None:
+        now = self.clock()
+        store.execute(self.db, """UPDATE tickets SET status = 'waiting', service_id = ?, target_counter_id = ?,
+                                  counter_id = NULL, clerk_id = NULL, called_at = NULL, started_at = NULL,
+                                  recall_count = 0 WHERE id = ?""",
+                      (service_id or ticket["service_id"], target_counter_id, ticket["id"]))
+        store.add_ticket_event(self.db, self.centre_id, ticket["id"], now, kind, ticket["status"], "waiting",
+                               service_id or ticket["service_id"], counter_id, clerk_id, detail)
+        store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter_id,))
+
+    def rate(self, ticket_id, score) -> Outcome:
+        """Record the citizen's satisfaction (3 very satisfied, 2 satisfied, 1 dissatisfied) once."""
+        if not isinstance(score, int) or isinstance(score, bool) or score not in (1, 2, 3):
+            raise QueueError("Điểm đánh giá phải là 1, 2 hoặc 3 (score must be 1..3)", code="bad_score")
+        with store.write_lock(self.db):
+            ticket = self.ticket(ticket_id)
+            if ticket["status"] != TicketStatus.DONE:
+                raise Conflict("Chỉ đánh giá được sau khi đã giải quyết xong (rate after service)",
+                               code="not_finished")
+            if ticket["rating"] is not None:
+                raise Conflict("Phiếu này đã được đánh giá (already rated)", code="already_rated")
+            store.execute(self.db, "UPDATE tickets SET rating = ? WHERE id = ?", (score, ticket["id"]))
+            self._log(ticket, "rated", ticket["status"], ticket["counter_id"], ticket["clerk_id"], {"score": score})
+            events = self._ticket_events(ticket["id"]) + [
+                Event("rating_recorded", {"ticket_id": ticket["id"], "score": score},
+                      ("monitor", counter_room(ticket["counter_id"])))]
+            result = self.public_ticket(store.ticket_row(self.db, ticket["id"]))
+        return Outcome(result, events)

@@ -1,0 +1,262 @@
+"""The only place that speaks SQL for the queue: connections, transactions and queries."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from .schema import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+# FULL: a ticket acknowledged to a kiosk survives power loss, at ~1 extra fsync per write (README).
+SYNCHRONOUS = "FULL"
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open one connection (one per thread) with WAL, durability and lock waiting set."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=True)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn, execute_plugins=False)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply pending migrations; several processes starting together wait on the write lock."""
+    with write_lock(db):
+        pass
+    migrations.apply(db)
+
+
+@contextmanager
+def write_lock(db: sqlite_utils.Database):
+    """One write transaction begun IMMEDIATE, so concurrent writers queue instead of failing."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def one(db: sqlite_utils.Database, sql: str, params=()) -> dict | None:
+    """The first row of a query as a dict, or None."""
+    row = db.conn.execute(sql, params).fetchone()
+    return dict(row) if row is not None else None
+
+
+def all_rows(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:
+    """Every row of a query as dicts."""
+    return [dict(row) for row in db.conn.execute(sql, params).fetchall()]
+
+
+def scalar(db: sqlite_utils.Database, sql: str, params=()):
+    """The first column of the first row, or None."""
+    row = db.conn.execute(sql, params).fetchone()
+    return row[0] if row is not None else None
+
+
+def execute(db: sqlite_utils.Database, sql: str, params=()) -> int:
+    """Run a statement inside the caller's transaction and return the changed row count."""
+    return db.conn.execute(sql, params).rowcount
+
+
+def insert(db: sqlite_utils.Database, table: str, row: dict) -> int:
+    """Insert one row inside the caller's transaction and return its rowid."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+    return cursor.lastrowid
+
+
+def dumps(value) -> str:
+    """JSON text as we store it: UTF-8 characters kept readable."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---- tickets -------------------------------------------------------------------------------
+
+TICKET_COLUMNS = """
+    t.id, t.centre_id, t.number, t.status, t.service_id, s.code AS service_code,
+    s.name AS service_name, s.name_en AS service_name_en, t.priority_group_id,
+    p.code AS priority_code, p.name AS priority_name, p.name_en AS priority_name_en,
+    t.issued_at, t.queue_at, t.first_called_at, t.called_at, t.started_at, t.finished_at,
+    t.counter_id, c.number AS counter_number, c.name AS counter_name, t.clerk_id,
+    t.target_counter_id, t.recall_count, t.device_id, t.lang, t.citizen_name,
+    t.citizen_id_last4, t.citizen_birth_year, t.dossier_number, t.rating, t.local_day
+"""
+TICKET_FROM = """
+    FROM tickets t JOIN services s ON s.id = t.service_id
+    LEFT JOIN priority_groups p ON p.id = t.priority_group_id
+    LEFT JOIN counters c ON c.id = t.counter_id
+"""
+
+
+def ticket_row(db, ticket_id: str) -> dict | None:
+    """One ticket with its service, priority group and counter names."""
+    return one(db, f"SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id = ?", (ticket_id,))
+
+
+def next_sequence(db, centre_id: str, service_id: int, day: str) -> int:
+    """Atomically take the next number of a service's day (the UNIQUE key backs it up)."""
+    return db.conn.execute(
+        """INSERT INTO ticket_sequences (centre_id, service_id, local_day, last_number)
+           VALUES (?, ?, ?, 1)
+           ON CONFLICT (centre_id, service_id, local_day)
+           DO UPDATE SET last_number = last_number + 1
+           RETURNING last_number""",
+        (centre_id, service_id, day),
+    ).fetchone()[0]
+
+
+def issued_today(db, centre_id: str, service_id: int, day: str) -> int:
+    """How many numbers a service has issued on a local day."""
+    return scalar(db, """SELECT last_number FROM ticket_sequences
+                         WHERE centre_id = ? AND service_id = ? AND local_day = ?""",
+                  (centre_id, service_id, day)) or 0
+
+
+def add_ticket_event(db, centre_id: str, ticket_id: str, at: float, kind: str, from_status, to_status,
+                     service_id, counter_id=None, clerk_id=None, detail: dict | None = None) -> None:
+    """Append one row to the event log inside the caller's transaction."""
+    db.conn.execute(
+        """INSERT INTO ticket_events (centre_id, ticket_id, at, kind, from_status, to_status,
+                                      service_id, counter_id, clerk_id, detail)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (centre_id, ticket_id, at, kind, from_status, to_status, service_id, counter_id, clerk_id,
+         dumps(detail) if detail else None),
+    )
+
+
+def waiting_position(db, ticket: dict) -> int:
+    """1-based place of a waiting ticket among those waiting for the same service or counter."""
+    return 1 + scalar(
+        db,
+        """SELECT COUNT(*) FROM tickets
+           WHERE centre_id = ? AND status = 'waiting' AND service_id = ?
+             AND (priority_group_id IS NOT NULL) >= (? IS NOT NULL)
+             AND ((priority_group_id IS NOT NULL) > (? IS NOT NULL) OR queue_at < ?
+                  OR (queue_at = ? AND id < ?))""",
+        (ticket["centre_id"], ticket["service_id"], ticket["priority_group_id"],
+         ticket["priority_group_id"], ticket["queue_at"], ticket["queue_at"], ticket["id"]),
+    )
+
+
+def queue_heads(db, centre_id: str, counter_id: int) -> tuple[str | None, str | None]:
+    """Oldest waiting priority and normal ticket this counter may call (its services or sent to it)."""
+    heads = []
+    for priority_clause in ("priority_group_id IS NOT NULL", "priority_group_id IS NULL"):
+        heads.append(scalar(
+            db,
+            f"""SELECT id FROM tickets
+                WHERE centre_id = ? AND status = 'waiting' AND {priority_clause}
+                  AND ((target_counter_id IS NULL AND service_id IN
+                        (SELECT service_id FROM counter_services WHERE counter_id = ?))
+                       OR target_counter_id = ?)
+                ORDER BY queue_at, id LIMIT 1""",
+            (centre_id, counter_id, counter_id),
+        ))
+    return heads[0], heads[1]
+
+
+def waiting_counts(db, centre_id: str) -> dict[int, int]:
+    """Waiting tickets per service id."""
+    return {row["service_id"]: row["n"] for row in all_rows(
+        db, """SELECT service_id, COUNT(*) AS n FROM tickets
+               WHERE centre_id = ? AND status = 'waiting' GROUP BY service_id""", (centre_id,))}
+
+
+def serving_counter_counts(db, centre_id: str) -> dict[int, int]:
+    """Open (staffed, not paused) counters per service id."""
+    return {row["service_id"]: row["n"] for row in all_rows(
+        db, """SELECT cs.service_id, COUNT(*) AS n FROM counter_services cs
+               JOIN counters c ON c.id = cs.counter_id
+               WHERE c.centre_id = ? AND c.state = 'open' AND c.active = 1
+               GROUP BY cs.service_id""", (centre_id,))}
+
+
+def mean_service_seconds(db, centre_id: str, service_id: int, last: int = 30) -> float | None:
+    """Mean service time of a service's last finished tickets, for wait estimates."""
+    return scalar(
+        db,
+        """SELECT AVG(finished_at - started_at) FROM (
+               SELECT started_at, finished_at FROM tickets
+               WHERE centre_id = ? AND service_id = ? AND finished_at IS NOT NULL
+               ORDER BY finished_at DESC LIMIT ?)""",
+        (centre_id, service_id, last),
+    )
+
+
+def recent_calls(db, centre_id: str, limit: int = 8) -> list[dict]:
+    """The latest calls, newest first."""
+    return all_rows(
+        db,
+        f"""SELECT {TICKET_COLUMNS} {TICKET_FROM}
+            WHERE t.centre_id = ? AND t.called_at IS NOT NULL AND t.status IN ('called', 'serving', 'done', 'no_show')
+            ORDER BY t.called_at DESC LIMIT ?""",
+        (centre_id, limit),
+    )
+
+
+# ---- centre configuration -------------------------------------------------------------------
+
+def centre(db, centre_id: str) -> dict | None:
+    """A centre with its settings decoded."""
+    row = one(db, "SELECT * FROM centres WHERE id = ?", (centre_id,))
+    if row:
+        row["settings"] = json.loads(row["settings"] or "{}")
+    return row
+
+
+def services(db, centre_id: str, active_only: bool = True) -> list[dict]:
+    """A centre's services in display order."""
+    where = "AND active = 1" if active_only else ""
+    return all_rows(db, f"SELECT * FROM services WHERE centre_id = ? {where} ORDER BY sort_order, code",
+                    (centre_id,))
+
+
+def procedures(db, centre_id: str) -> list[dict]:
+    """A centre's active procedures with their service code."""
+    return all_rows(
+        db,
+        """SELECT p.*, s.code AS service_code, s.name AS service_name, s.name_en AS service_name_en
+           FROM procedures p JOIN services s ON s.id = p.service_id
+           WHERE p.centre_id = ? AND p.active = 1 ORDER BY s.sort_order, p.code""",
+        (centre_id,),
+    )
+
+
+def priority_groups(db, centre_id: str) -> list[dict]:
+    """A centre's active priority groups."""
+    return all_rows(db, """SELECT * FROM priority_groups WHERE centre_id = ? AND active = 1
+                           ORDER BY sort_order, code""", (centre_id,))
+
+
+def counters(db, centre_id: str) -> list[dict]:
+    """A centre's counters with their clerk and current ticket number."""
+    rows = all_rows(
+        db,
+        """SELECT c.*, u.username AS clerk_username, u.display_name AS clerk_name, t.number AS ticket_number,
+                  t.status AS ticket_status
+           FROM counters c LEFT JOIN users u ON u.id = c.clerk_id
+           LEFT JOIN tickets t ON t.id = c.current_ticket_id
+           WHERE c.centre_id = ? AND c.active = 1 ORDER BY c.number""",
+        (centre_id,),
+    )
+    service_codes: dict[int, list[str]] = {}
+    for link in all_rows(db, """SELECT cs.counter_id, s.code FROM counter_services cs
+                                JOIN services s ON s.id = cs.service_id WHERE s.centre_id = ?
+                                ORDER BY s.sort_order""", (centre_id,)):
+        service_codes.setdefault(link["counter_id"], []).append(link["code"])
+    for row in rows:
+        row["services"] = service_codes.get(row["id"], [])
+    return rows

@@ -1,0 +1,17 @@
+"""Vietnamese text normalisation shared by search, parsing and display."""
+import unicodedata
+
+# "đ" has no combining mark to strip, so NFD leaves it alone: it needs its own mapping.
+_NON_DECOMPOSING = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def nfc(text: str) -> str:
+    """Return text in Unicode NFC, the one form we store and compare."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case text with Vietnamese diacritics removed, for matching typed input."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_NON_DECOMPOSING))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.casefold().split())

@@ -1,0 +1,278 @@
+"""Lượt server: create_app() for the web, and the command line (init, user add, device add, run)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+import web
+from queueing import accounts, centre, store
+from queueing.model import QueueError
+from settings import setting
+
+ROOT = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 64 * 1024
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+                           "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def instance_path(config: dict) -> Path:
+    path = Path(config.get("INSTANCE") or setting("LUOT_INSTANCE") or ROOT / "instance")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key(folder: Path) -> str:
+    """LUOT_SECRET_KEY, or one generated once and kept (0600) in the instance folder."""
+    configured = setting("LUOT_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (credentials)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def initialise(db_path: Path, folder: Path, centre_file: str | None = None, clock=time.time,
+               announce=print) -> str:
+    """Create or migrate the database; an empty one gets the centre, its staff and a kiosk (idempotent)."""
+    db = store.connect(db_path)
+    try:
+        store.migrate(db)
+        existing = centre.only_centre_id(db)
+        if existing:
+            return existing
+        if centre_file:
+            with open(centre_file, encoding="utf-8") as handle:
+                configuration = json.load(handle)
+        else:
+            configuration = centre.demo_configuration()
+            configuration["centre"]["timezone"] = setting("LUOT_TZ")
+        now = clock()
+        centre_id = centre.load_configuration(db, configuration, now)
+        credentials = centre.create_staff(db, centre_id, now)
+        kiosk_token = accounts.create_device(db, centre_id, "Kiosk sảnh chính", "kiosk", now, printer_uri="none")
+        lines = ["Lượt — tài khoản được tạo một lần (accounts created once). Keep this file safe.", ""]
+        lines += [f"  {role:8} {username:10} {password}" for username, role, password in credentials]
+        lines += ["", f"  kiosk token: {kiosk_token}",
+                  f"  kiosk page:  http://{setting('LUOT_HOST')}:{setting('LUOT_PORT')}/kiosk#token={kiosk_token}", ""]
+        text = "\n".join(lines)
+        write_private(folder / "credentials.txt", text)
+        announce(text)
+        announce(f"(also written to {folder / 'credentials.txt'}, readable only by its owner)")
+        return centre_id
+    finally:
+        db.conn.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The Flask application; nothing is built at import time."""
+    config = dict(config or {})
+    folder = instance_path(config)
+    app = Flask(__name__, instance_path=str(folder), static_folder=str(ROOT / "static"),
+                template_folder=str(ROOT / "templates"))
+    database = Path(config.get("DATABASE") or setting("LUOT_DB") or folder / "luot.sqlite3")
+    app.config.update(
+        DATABASE=str(database), SECRET_KEY=config.get("SECRET_KEY") or secret_key(folder),
+        CLOCK=config.get("CLOCK") or time.time, TTS=config.get("TTS") or setting("LUOT_TTS"),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=setting("LUOT_HTTPS") == "1", JSON_AS_ASCII=False,
+        REDIS_URL=config.get("REDIS_URL", setting("LUOT_REDIS_URL")),
+    )
+    app.json.ensure_ascii = False
+    app.config.update({k: v for k, v in config.items() if k.isupper()})
+    app.config["CENTRE_ID"] = initialise(database, folder, config.get("CENTRE_FILE") or setting("LUOT_CENTRE"),
+                                         app.config["CLOCK"], announce=config.get("ANNOUNCE", print))
+
+    from api.routes import bp as api_bp
+    from counter.routes import bp as counter_bp
+    from display.routes import bp as display_bp
+    from kiosk.issuing import RateLimiter
+    from kiosk.routes import bp as kiosk_bp
+    from manager.routes import bp as manager_bp
+    for blueprint in (api_bp, kiosk_bp, counter_bp, display_bp, manager_bp):
+        app.register_blueprint(blueprint)
+    import api.events  # noqa: F401  (registers the Socket.IO handlers)
+
+    from i18n import current_language, translate
+    app.jinja_env.globals.update(_=translate, csrf_token=web.csrf_token)
+    app.context_processor(lambda: {"lang": current_language()})
+    app.extensions["luot_rate_limiter"] = RateLimiter()
+    app.extensions["luot_announcer"] = make_announcer(app)
+    app.teardown_appcontext(web.close_db)
+    register_error_handlers(app)
+    register_headers(app)
+    web.socketio.init_app(app, async_mode="threading", message_queue=app.config["REDIS_URL"] or None,
+                          cors_allowed_origins=[], json=app.json)
+    return app
+
+
+def make_announcer(app: Flask):
+    """The TTS adapter: one owner thread for espeak, or nothing when LUOT_TTS=none."""
+    from display.announcer import Announcer, NullAnnouncer
+    if app.config["TTS"] == "none":
+        return NullAnnouncer()
+    announcer = Announcer(Path(app.instance_path) / "audio")
+    announcer.start()
+    return announcer
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(QueueError)
+    def queue_error(error):
+        return web.error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if not wants_json():
+            return error
+        messages = {404: "Không tìm thấy (not found)", 405: "Phương thức không được hỗ trợ (method not allowed)",
+                    413: "Nội dung quá lớn (request body too large)",
+                    415: "Kiểu nội dung không được hỗ trợ (unsupported media type)",
+                    400: "Yêu cầu không hợp lệ (bad request)"}
+        message = messages.get(error.code, error.description or error.name)
+        response = jsonify({"error": message, "code": error.name.lower().replace(" ", "_")})
+        return response, error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        response = jsonify({"error": "Lỗi máy chủ; thao tác chưa được thực hiện (internal error)",
+                            "code": "internal_error"})
+        return response, 500
+
+
+def register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+def _cli_database() -> tuple[Path, Path]:
+    folder = instance_path({})
+    return Path(setting("LUOT_DB") or folder / "luot.sqlite3"), folder
+
+
+def command_init(args) -> int:
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder, args.centre or setting("LUOT_CENTRE"))
+    print(f"Cơ sở dữ liệu sẵn sàng (database ready): {database} — centre '{centre_id}'")
+    return 0
+
+
+def command_user_add(args) -> int:
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder)
+    password = sys.stdin.readline().rstrip("\r\n")
+    db = store.connect(database)
+    try:
+        accounts.create_user(db, centre_id, args.name, password, args.role, args.display_name or "", time.time())
+    finally:
+        db.conn.close()
+    print(f"Đã tạo tài khoản {args.name} ({args.role}) — user created")
+    return 0
+
+
+def command_device_add(args) -> int:
+    from printers.drivers import parse_printer_uri
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder)
+    if args.printer:
+        try:
+            parse_printer_uri(args.printer)
+        except ValueError as error:
+            raise QueueError(f"Địa chỉ máy in không hợp lệ: {error} (bad printer URI)", code="bad_printer")
+    db = store.connect(database)
+    try:
+        counter_id = None
+        if args.counter is not None:
+            counter_id = store.scalar(db, "SELECT id FROM counters WHERE centre_id = ? AND number = ?",
+                                      (centre_id, args.counter))
+            if counter_id is None:
+                raise QueueError(f"Không có quầy số {args.counter} (unknown counter)", code="unknown_counter")
+        token = accounts.create_device(db, centre_id, args.name, args.kind, time.time(),
+                                       printer_uri=args.printer, counter_id=counter_id)
+    finally:
+        db.conn.close()
+    print(token)
+    return 0
+
+
+def command_run(args) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    host, port = setting("LUOT_HOST"), int(setting("LUOT_PORT"))
+    print(f"Lượt đang chạy tại http://{host}:{port}/  (kiosk /kiosk · quầy /counter · màn hình /display · "
+          f"quản lý /manager)", flush=True)
+    web.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="server.py", description="Lượt — hệ thống xếp hàng lấy số")
+    commands = parser.add_subparsers(dest="command")
+    init = commands.add_parser("init", help="create or migrate the database (idempotent)")
+    init.add_argument("--centre", help="centre configuration file (JSON) for an empty database")
+    init.set_defaults(handler=command_init)
+    commands.add_parser("run", help="run the server (default)").set_defaults(handler=command_run)
+    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    user_add = user.add_parser("add", help="add a staff account; the password is read from stdin")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", required=True, choices=["admin", "manager", "clerk"])
+    user_add.add_argument("--display-name")
+    user_add.set_defaults(handler=command_user_add)
+    device = commands.add_parser("device", help="devices").add_subparsers(dest="action", required=True)
+    device_add = device.add_parser("add", help="register a device and print its token once")
+    device_add.add_argument("name")
+    device_add.add_argument("--kind", required=True, choices=["kiosk", "display", "printer", "counter"])
+    device_add.add_argument("--printer", help="printer URI: network://HOST:PORT, usb://VID:PID, serial:///dev/..., "
+                                              "file:///path, cups://NAME, agent or none")
+    device_add.add_argument("--counter", type=int, help="counter number (for a counter's rating tablet)")
+    device_add.set_defaults(handler=command_device_add)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = getattr(args, "handler", command_run)
+    try:
+        return handler(args)
+    except QueueError as error:
+        print(f"Lỗi: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

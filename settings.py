@@ -1,0 +1,40 @@
+"""Every setting Lượt reads from the environment, declared once with its default and help text."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+SETTINGS = [
+    Setting("LUOT_HOST", "127.0.0.1", "Address the development server listens on (0.0.0.0 for the whole LAN)."),
+    Setting("LUOT_PORT", "5000", "Port the development server listens on."),
+    Setting("LUOT_DB", None, "SQLite database file; default instance/luot.sqlite3."),
+    Setting("LUOT_SECRET_KEY", None, "Signs sessions and keys ID-number hashes; generated into "
+                                     "instance/secret_key when unset."),
+    Setting("LUOT_CENTRE", None, "Centre configuration file (JSON) loaded into an empty database; "
+                                 "default: the bundled demo centre."),
+    Setting("LUOT_REDIS_URL", None, "Redis URL used as the Socket.IO message queue when several server "
+                                    "processes share one database."),
+    Setting("LUOT_TTS", "espeak", "Voice announcements: espeak (pyttsx3 + espeak-ng) or none."),
+    Setting("LUOT_TZ", "Asia/Ho_Chi_Minh", "Time zone of the demo centre created on first start."),
+    Setting("LUOT_INSTANCE", None, "Folder for the database, secret key, credentials and audio cache; "
+                                   "default ./instance."),
+    Setting("LUOT_ASSISTANT", "rules", "Kiosk assistant backend; 'rules' (built in) is the default."),
+    Setting("LUOT_HTTPS", "0", "1 when served over HTTPS (marks cookies Secure)."),
+]
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def setting(name: str, environ=None) -> str | None:
+    """The value of a declared setting from the environment, or its default."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
+    return value if value not in (None, "") else _BY_NAME[name].default

@@ -1,0 +1,71 @@
+/* Lượt — helpers shared by every screen. Text is always set with textContent, never as HTML. */
+"use strict";
+window.Luot = (function () {
+  function pageData() {
+    var node = document.getElementById("page-data");
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function api(method, path, body, token) {
+    var headers = {"Accept": "application/json", "X-CSRF-Token": csrf()};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers["Authorization"] = "Bearer " + token;
+    return fetch("/api/v1" + path, {
+      method: method, headers: headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return {ok: response.ok, status: response.status, data: data};
+      });
+    }, function () {
+      return {ok: false, status: 0, data: {error: "Không kết nối được máy chủ (server unreachable)", code: "network"}};
+    });
+  }
+
+  /* Connect to the server's Socket.IO; screens get a snapshot on every (re)connect. */
+  function connect(options) {
+    var socket = io({auth: options.token ? {token: options.token} : {}, transports: ["websocket", "polling"],
+                     reconnectionDelayMax: 3000});
+    var badge = document.getElementById("connection-badge");
+    socket.on("connect", function () { if (badge) badge.hidden = true; });
+    socket.on("disconnect", function () { if (badge) badge.hidden = false; });
+    socket.on("connect_error", function () { if (badge) badge.hidden = false; });
+    Object.keys(options.handlers || {}).forEach(function (name) { socket.on(name, options.handlers[name]); });
+    return socket;
+  }
+
+  function minutes(seconds) { return Math.max(0, Math.round((seconds || 0) / 60)); }
+
+  function localTime(iso, lang) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleTimeString(lang === "en" ? "en-GB" : "vi-VN",
+      {hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh"});
+  }
+
+  return {pageData: pageData, el: el, clear: clear, api: api, connect: connect, minutes: minutes,
+          localTime: localTime, csrf: csrf};
+})();

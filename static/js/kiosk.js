@@ -1,0 +1,201 @@
+/* Kiosk: choose a service, optionally a priority group and an ID-card scan, get a ticket. */
+"use strict";
+(function () {
+  var data = Luot.pageData(), T = data.texts, lang = data.lang;
+  var IDLE_RESET_MS = 30000, TICKET_RESET_MS = 20000;
+  var TOKEN_KEY = "luot.kiosk.token";
+  var token = null, services = [], chosenService = null, scannedCard = null, idleTimer = null;
+
+  var hashToken = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (hashToken) {
+    localStorage.setItem(TOKEN_KEY, decodeURIComponent(hashToken[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  token = localStorage.getItem(TOKEN_KEY);
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  function show(screen) {
+    ["screen-home", "screen-priority", "screen-ticket"].forEach(function (id) { $(id).hidden = id !== screen; });
+    if (screen === "screen-home") focusCardInput();
+  }
+
+  function message(text) {
+    var node = $("kiosk-message");
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  function resetIdle(delay) {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(goHome, delay || IDLE_RESET_MS);
+  }
+
+  function goHome() {
+    chosenService = null; scannedCard = null;
+    $("card-status").textContent = T.scan_card_hint;
+    $("card-status").className = "card-status";
+    $("assistant-answer").hidden = true;
+    $("ask-text").value = "";
+    message("");
+    show("screen-home");
+    loadServices();
+    loadGreeting();
+  }
+
+  function serviceButton(service) {
+    var unavailable = !service.open ? T.closed : (service.sold_out ? T.sold_out : null);
+    return Luot.el("button", {type: "button", className: "service-button" + (unavailable ? " unavailable" : ""),
+                              "data-service": service.code, disabled: !!unavailable,
+                              onclick: function () { chooseService(service); }}, [
+      Luot.el("span", {className: "service-prefix", text: service.prefix}),
+      Luot.el("span", {className: "service-name", text: lang === "en" ? (service.name_en || service.name) : service.name}),
+      Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
+                       text: unavailable || (service.waiting + " " + T.waiting)})
+    ]);
+  }
+
+  function renderServices() {
+    var grid = Luot.clear($("services"));
+    services.forEach(function (service) { grid.appendChild(serviceButton(service)); });
+  }
+
+  function loadServices() {
+    return Luot.api("GET", "/services").then(function (response) {
+      if (!response.ok) { message(response.data.error); return; }
+      services = response.data;
+      renderServices();
+    });
+  }
+
+  function loadGreeting() {
+    Luot.api("GET", "/assistant/greeting?lang=" + lang).then(function (response) {
+      if (response.ok && response.data.text) $("greeting").textContent = response.data.text;
+    });
+  }
+
+  function chooseService(service) {
+    resetIdle();
+    chosenService = service;
+    if (!data.priority_groups.length) { issue(null); return; }
+    $("priority-service").textContent = lang === "en" ? (service.name_en || service.name) : service.name;
+    var grid = Luot.clear($("priority-groups"));
+    grid.appendChild(Luot.el("button", {type: "button", className: "big primary priority-none",
+                                        onclick: function () { issue(null); }, text: T.no_priority}));
+    data.priority_groups.forEach(function (group) {
+      var suggested = scannedCard && scannedCard.suggested_priority === group.code;
+      grid.appendChild(Luot.el("button", {type: "button", className: "big priority-button" + (suggested ? " suggested" : ""),
+                                          "data-priority": group.code, text: group.name,
+                                          onclick: function () { issue(group.code); }}));
+    });
+    show("screen-priority");
+  }
+
+  function issue(priority) {
+    resetIdle();
+    var body = {service: chosenService.code, lang: lang};
+    if (priority) body.priority = priority;
+    if (scannedCard) body.citizen_qr = scannedCard.raw;
+    Luot.api("POST", "/tickets", body, token).then(function (response) {
+      if (!response.ok) {
+        show("screen-home");
+        message(response.status === 401 ? T.kiosk_not_activated : response.data.error);
+        return;
+      }
+      showTicket(response.data);
+    });
+  }
+
+  function showTicket(ticket) {
+    $("ticket-number").textContent = ticket.number;
+    $("ticket-service").textContent = lang === "en" ? (ticket.service_name_en || ticket.service_name) : ticket.service_name;
+    $("ticket-priority").hidden = !ticket.priority;
+    $("ticket-priority").textContent = ticket.priority ? "★ " + ticket.priority : "";
+    $("ticket-ahead").textContent = String(Math.max(0, ticket.position - 1));
+    var low = Luot.minutes(ticket.estimated_wait_s), high = Math.max(low + 5, Math.round(low * 1.5));
+    $("ticket-wait").textContent = low + "–" + high + " " + T.minutes;
+    $("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
+    $("print-status").textContent = ticket.print && ticket.print.message ? ticket.print.message : "";
+    show("screen-ticket");
+    resetIdle(TICKET_RESET_MS);
+  }
+
+  /* A keyboard-wedge scanner types the card's QR followed by Enter into this hidden field. */
+  function focusCardInput() {
+    if (document.activeElement !== $("ask-text")) $("card-input").focus({preventScroll: true});
+  }
+
+  $("card-input").addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    var raw = this.value;
+    this.value = "";
+    if (!raw) return;
+    resetIdle();
+    Luot.api("POST", "/citizen/check", {citizen_qr: raw}, token).then(function (response) {
+      var status = $("card-status");
+      if (!response.ok) {
+        scannedCard = null;
+        status.textContent = response.data.error;
+        status.className = "card-status error";
+        return;
+      }
+      scannedCard = {raw: raw, suggested_priority: response.data.suggested_priority};
+      status.textContent = "✓ " + response.data.name + (response.data.elderly ? " — " + response.data.age : "");
+      status.className = "card-status ok";
+    });
+  });
+
+  $("ask-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    resetIdle();
+    var text = $("ask-text").value.trim();
+    if (!text) return;
+    Luot.api("POST", "/assistant/ask", {text: text, lang: lang}).then(function (response) {
+      var box = Luot.clear($("assistant-answer"));
+      box.hidden = false;
+      if (!response.ok) { box.appendChild(Luot.el("p", {text: response.data.error})); return; }
+      box.appendChild(Luot.el("p", {className: "assistant-reply", text: response.data.reply}));
+      (response.data.suggestions || []).slice(0, 3).forEach(function (suggestion) {
+        var service = services.filter(function (s) { return s.code === suggestion.service; })[0];
+        box.appendChild(Luot.el("div", {className: "suggestion"}, [
+          Luot.el("span", {className: "suggestion-name", text: suggestion.name}),
+          Luot.el("span", {className: "suggestion-facts",
+                           text: [suggestion.service_name, suggestion.legal_time, suggestion.fee].filter(Boolean).join(" · ")}),
+          service ? Luot.el("button", {type: "button", className: "big primary", text: T.take_number,
+                                       onclick: function () { chooseService(service); }}) : null
+        ]));
+      });
+    });
+  });
+
+  $("priority-back").addEventListener("click", goHome);
+  $("ticket-done").addEventListener("click", goHome);
+  document.addEventListener("pointerdown", function () { resetIdle(); });
+  document.addEventListener("click", function () { setTimeout(focusCardInput, 0); });
+
+  var fontScale = parseFloat(localStorage.getItem("luot.kiosk.font") || "1");
+  function applyFont() { document.documentElement.style.fontSize = (fontScale * 100) + "%"; }
+  $("font-larger").addEventListener("click", function () { fontScale = Math.min(1.6, fontScale + 0.15); localStorage.setItem("luot.kiosk.font", fontScale); applyFont(); });
+  $("font-smaller").addEventListener("click", function () { fontScale = Math.max(0.85, fontScale - 0.15); localStorage.setItem("luot.kiosk.font", fontScale); applyFont(); });
+  applyFont();
+
+  function tick() {
+    $("clock").textContent = new Date().toLocaleString(lang === "en" ? "en-GB" : "vi-VN",
+      {weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: data.tz});
+  }
+  setInterval(tick, 15000); tick();
+
+  Luot.connect({token: token, handlers: {
+    queue_changed: function (payload) {
+      payload.services.forEach(function (row) {
+        services.forEach(function (service) { if (service.code === row.code) service.waiting = row.waiting; });
+        var node = document.querySelector('[data-waiting="' + row.code + '"]');
+        var button = node && node.parentNode;
+        if (node && button && !button.disabled) node.textContent = row.waiting + " " + T.waiting;
+      });
+    }
+  }});
+  if (!token) message(T.kiosk_not_activated);
+  goHome();
+})();

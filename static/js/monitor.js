@@ -1,0 +1,69 @@
+/* Manager's live monitor: waiting per service, counter states and recent calls, by push. */
+"use strict";
+(function () {
+  var data = Luot.pageData(), T = data.texts, lang = data.lang;
+  var STATE = {vi: {open: "Đang mở", paused: "Tạm dừng", closed: "Đóng"}, en: {open: "Open", paused: "Paused", closed: "Closed"}}[lang];
+  var REASON = {vi: {"break": "nghỉ giải lao", meeting: "họp", system: "sự cố hệ thống", other: "khác"},
+                en: {"break": "break", meeting: "meeting", system: "system issue", other: "other"}}[lang];
+  var counters = {}, calls = [], alerts = [];
+  var $ = function (id) { return document.getElementById(id); };
+
+  function name(row) { return lang === "en" ? (row.name_en || row.name) : row.name; }
+
+  function renderServices(services) {
+    var body = Luot.clear($("monitor-services"));
+    services.forEach(function (service) {
+      body.appendChild(Luot.el("tr", {"data-service": service.code}, [
+        Luot.el("td", {text: name(service)}),
+        Luot.el("td", {className: "num", text: String(service.waiting)}),
+        Luot.el("td", {className: "num", text: String(Luot.minutes(service.estimated_wait_s))})
+      ]));
+    });
+  }
+
+  function renderCounters() {
+    var body = Luot.clear($("monitor-counters"));
+    Object.keys(counters).map(function (id) { return counters[id]; }).sort(function (a, b) { return a.number - b.number; })
+      .forEach(function (counter) {
+        var state = STATE[counter.state] || counter.state;
+        if (counter.state === "paused" && counter.pause_reason) state += " (" + (REASON[counter.pause_reason] || counter.pause_reason) + ")";
+        body.appendChild(Luot.el("tr", {className: "state-" + counter.state, "data-counter": counter.number}, [
+          Luot.el("td", {text: counter.name}), Luot.el("td", {text: state}),
+          Luot.el("td", {text: counter.clerk || ""}),
+          Luot.el("td", {text: counter.ticket ? counter.ticket + (counter.ticket_status ? " · " + counter.ticket_status : "") : "—"})
+        ]));
+      });
+  }
+
+  function renderCalls() {
+    var list = Luot.clear($("monitor-calls"));
+    calls.slice(0, 8).forEach(function (call) {
+      list.appendChild(Luot.el("li", {text: call.number + " → " + T.counter + " " + call.counter + "  " + Luot.localTime(call.called_at, lang)}));
+    });
+  }
+
+  function renderAlerts() {
+    $("alerts-section").hidden = !alerts.length;
+    var list = Luot.clear($("monitor-alerts"));
+    alerts.forEach(function (alert) { list.appendChild(Luot.el("li", {text: alert.message})); });
+  }
+
+  Luot.connect({handlers: {
+    snapshot: function (snapshot) {
+      counters = {};
+      snapshot.counters.forEach(function (counter) { counters[counter.counter] = counter; });
+      calls = snapshot.recent_calls;
+      alerts = snapshot.alerts || [];
+      renderServices(snapshot.services); renderCounters(); renderCalls(); renderAlerts();
+    },
+    queue_changed: function (payload) { renderServices(payload.services); },
+    counter_changed: function (counter) {
+      var known = counters[counter.counter] || {};
+      Object.keys(counter).forEach(function (key) { known[key] = counter[key]; });
+      counters[counter.counter] = known;
+      renderCounters();
+    },
+    ticket_called: function (call) { calls = [call].concat(calls).slice(0, 8); renderCalls(); },
+    alert: function (alert) { alerts = [alert].concat(alerts).slice(0, 20); renderAlerts(); }
+  }});
+})();
