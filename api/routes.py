@@ -137,7 +137,15 @@ def transfer(ticket_id):
 def call_out_of_order(ticket_id):
     data = json_body({"reason"})
     queue, principal, counter_id = _ticket_action()
-    return respond(queue.call_ticket(ticket_id, counter_id, principal.id, data.get("reason")))
+    return respond(queue.call_ticket(counter_id, principal.id, data.get("reason"), ticket_id=ticket_id))
+
+
+@bp.post("/counters/<int:counter_id>/call-number")
+def call_number(counter_id):
+    """Call today's waiting ticket with this number out of order, with a logged reason."""
+    data = json_body({"number", "reason"})
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().call_ticket(counter_id, principal.id, data.get("reason"), number=data.get("number")))
 
 
 @bp.post("/tickets/<ticket_id>/rating")

@@ -399,18 +399,30 @@ class QueueService:
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
-    def call_ticket(self, ticket_id, counter_id, clerk_id: int, reason) -> Outcome:
-        """Call one specific waiting ticket out of order; the reason is logged."""
+    def call_ticket(self, counter_id, clerk_id: int, reason, ticket_id=None, number=None) -> Outcome:
+        """Call one specific waiting ticket (by id, or by today's number) out of order; the reason is logged."""
         if not isinstance(reason, str) or not reason.strip():
             raise QueueError("Gọi không theo thứ tự cần ghi lý do (a reason is required)", code="reason_required")
         with store.write_lock(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             self._refuse_if_busy(counter)
-            ticket = self.ticket(ticket_id)
+            ticket = self.ticket(ticket_id) if ticket_id is not None else self._waiting_by_number(number)
             self._claim(ticket, counter, clerk_id, "called_out_of_order", {"reason": reason.strip()[:200]})
             events = self._after_call(ticket["id"], counter["id"])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
+
+    def _waiting_by_number(self, number) -> dict:
+        if not isinstance(number, str) or not number.strip():
+            raise QueueError("Hãy nhập số thứ tự cần gọi (number is required)", code="number_required")
+        day = local_day(self.clock(), self.tz)
+        ticket_id = store.scalar(self.db, """SELECT id FROM tickets WHERE centre_id = ? AND local_day = ?
+                                             AND number = ? AND status = 'waiting'""",
+                                 (self.centre_id, day, number.strip().upper()))
+        if ticket_id is None:
+            raise NotFound(f"Không có số {number.strip().upper()} đang chờ hôm nay (no such waiting ticket today)",
+                           code="unknown_ticket")
+        return self.ticket(ticket_id)
 
     def _refuse_if_busy(self, counter: dict) -> None:
         if counter["current_ticket_id"]:

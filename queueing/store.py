@@ -145,7 +145,7 @@ def waiting_position(db, ticket: dict) -> int:
            WHERE centre_id = ? AND status = 'waiting' AND service_id = ?
              AND (priority_group_id IS NOT NULL) >= (? IS NOT NULL)
              AND ((priority_group_id IS NOT NULL) > (? IS NOT NULL) OR queue_at < ?
-                  OR (queue_at = ? AND id < ?))""",
+                  OR (queue_at = ? AND rowid < (SELECT rowid FROM tickets WHERE id = ?)))""",
         (ticket["centre_id"], ticket["service_id"], ticket["priority_group_id"],
          ticket["priority_group_id"], ticket["queue_at"], ticket["queue_at"], ticket["id"]),
     )
@@ -162,7 +162,7 @@ def queue_heads(db, centre_id: str, counter_id: int) -> tuple[str | None, str | 
                   AND ((target_counter_id IS NULL AND service_id IN
                         (SELECT service_id FROM counter_services WHERE counter_id = ?))
                        OR target_counter_id = ?)
-                ORDER BY queue_at, id LIMIT 1""",
+                ORDER BY queue_at, rowid LIMIT 1""",
             (centre_id, counter_id, counter_id),
         ))
     return heads[0], heads[1]

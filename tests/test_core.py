@@ -352,3 +352,33 @@ def test_event_log_is_append_only(queue, db):
         store.execute(db, "UPDATE ticket_events SET kind = 'x'")
     with pytest.raises(Exception, match="append-only"):
         store.execute(db, "DELETE FROM ticket_events")
+
+
+def test_priority_ratio_lets_a_normal_ticket_through(queue, db, open_counter, clock):
+    queue.settings["priority_ratio"] = 2
+    counter, clerk = open_counter(2)  # serves TP only
+    normal = queue.issue_ticket("TP").result["number"]
+    clock.advance(5)
+    priority = [queue.issue_ticket("TP", "NCT").result["number"] for _ in range(3)]
+    called = []
+    for _ in range(4):
+        ticket = queue.call_next(counter, clerk).result["ticket"]
+        called.append(ticket["number"])
+        queue.no_show(ticket["id"], counter, clerk)
+    assert called == [priority[0], priority[1], normal, priority[2]]
+
+
+def test_out_of_order_call_needs_a_reason_and_is_logged(queue, db, open_counter):
+    counter, clerk = open_counter(2)
+    first = queue.issue_ticket("TP").result
+    second = queue.issue_ticket("TP").result
+    with pytest.raises(QueueError):
+        queue.call_ticket(counter, clerk, "  ", number=second["number"])
+    with pytest.raises(QueueError):
+        queue.call_ticket(counter, clerk, "khẩn", number="Z999")
+    called = queue.call_ticket(counter, clerk, "người già yếu", number=second["number"].lower()).result["ticket"]
+    assert called["id"] == second["id"]
+    row = store.one(db, "SELECT kind, detail FROM ticket_events WHERE ticket_id = ? AND kind LIKE 'called%'",
+                    (second["id"],))
+    assert row["kind"] == "called_out_of_order" and "người già yếu" in row["detail"]
+    assert queue.public_ticket(queue.ticket(first["id"]))["position"] == 1
