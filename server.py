@@ -118,6 +118,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.context_processor(lambda: {"lang": current_language()})
     app.extensions["luot_rate_limiter"] = RateLimiter()
     app.extensions["luot_announcer"] = make_announcer(app)
+    from kiosk.printing import Printing
+    app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])
     app.teardown_appcontext(web.close_db)
     register_error_handlers(app)
     register_headers(app)
@@ -216,14 +218,22 @@ def command_device_add(args) -> int:
             raise QueueError(f"Địa chỉ máy in không hợp lệ: {error} (bad printer URI)", code="bad_printer")
     db = store.connect(database)
     try:
-        counter_id = None
+        counter_id = kiosk_id = None
+        if args.kiosk is not None:
+            kiosks = store.all_rows(db, """SELECT id FROM devices WHERE centre_id = ? AND kind = 'kiosk'
+                                           AND name = ? AND revoked_at IS NULL""", (centre_id, args.kiosk))
+            if len(kiosks) != 1:
+                raise QueueError(f"Cần đúng một kiosk tên '{args.kiosk}' (found {len(kiosks)} kiosks with that name)",
+                                 code="unknown_kiosk")
+            kiosk_id = kiosks[0]["id"]
         if args.counter is not None:
             counter_id = store.scalar(db, "SELECT id FROM counters WHERE centre_id = ? AND number = ?",
                                       (centre_id, args.counter))
             if counter_id is None:
                 raise QueueError(f"Không có quầy số {args.counter} (unknown counter)", code="unknown_counter")
         token = accounts.create_device(db, centre_id, args.name, args.kind, time.time(),
-                                       printer_uri=args.printer, counter_id=counter_id)
+                                       printer_uri=args.printer, counter_id=counter_id, kiosk_id=kiosk_id,
+                                       paper_mm=args.paper)
     finally:
         db.conn.close()
     print(token)
@@ -260,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--printer", help="printer URI: network://HOST:PORT, usb://VID:PID, serial:///dev/..., "
                                               "file:///path, cups://NAME, agent or none")
     device_add.add_argument("--counter", type=int, help="counter number (for a counter's rating tablet)")
+    device_add.add_argument("--kiosk", help="name of the kiosk a print agent (--kind printer) prints for")
+    device_add.add_argument("--paper", type=int, default=80, choices=[58, 80], help="paper width in mm")
     device_add.set_defaults(handler=command_device_add)
     return parser
 

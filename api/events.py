@@ -1,12 +1,15 @@
 """Socket.IO handlers every screen shares: who connected, which rooms they hear, snapshots."""
 from __future__ import annotations
 
+import json
 import threading
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import emit, join_room
 
-from queueing import accounts
+from kiosk.printing import printer_alerts
+from printers.protocol import PRINT_JOB, PRINT_RESULT, PRINTER_READY, parse_print_result
+from queueing import accounts, store
 from queueing.model import QueueError
 from web import get_db, get_queue, now, session_principal, socketio
 
@@ -56,6 +59,8 @@ def on_connect(auth=None):
     counter_rooms = [room for room in rooms if room.startswith("counter:")]
     if counter_rooms:
         snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]))
+    if principal.is_manager:
+        snapshot["alerts"] = printer_alerts(get_db(), get_queue().centre_id)
     snapshot["you"] = {"kind": principal.kind, "role": principal.role, "name": principal.name}
     emit("snapshot", snapshot)
 
@@ -97,4 +102,33 @@ def on_watch_counter(counter_id):
         return {"error": "Không có quyền theo dõi quầy này (not allowed)", "code": "forbidden"}
     join_room(f"counter:{counter['id']}")
     emit("counter_snapshot", queue.counter_snapshot(counter["id"]))
+    return {"ok": True}
+
+
+@socketio.on(PRINTER_READY)
+def on_printer_ready(payload=None):
+    """A print agent (re)connected: it gets the jobs issued while it was away that are still worth printing."""
+    principal = connection_principal()
+    if not principal.is_device("printer"):
+        return {"error": "Chỉ thiết bị in mới gửi sự kiện này (printer devices only)", "code": "forbidden"}
+    printing = current_app.extensions["luot_printing"]
+    for job in printing.pending_for_agent(get_db(), principal.id):
+        emit(PRINT_JOB, {"job_id": job["id"], "slip": json.loads(job["slip"])})
+    return {"ok": True}
+
+
+@socketio.on(PRINT_RESULT)
+def on_print_result(payload=None):
+    """A print agent reports a job printed or failed; only the agent the job was sent to may."""
+    principal = connection_principal()
+    if not principal.is_device("printer"):
+        return {"error": "Chỉ thiết bị in mới gửi sự kiện này (printer devices only)", "code": "forbidden"}
+    try:
+        job_id, ok, error = parse_print_result(payload)
+    except ValueError as problem:
+        return {"error": str(problem), "code": "bad_request"}
+    owner = store.scalar(get_db(), "SELECT device_id FROM print_jobs WHERE id = ?", (job_id,))
+    if owner != principal.id:
+        return {"error": "Không có lệnh in này (unknown job)", "code": "unknown_job"}
+    current_app.extensions["luot_printing"].job_done(job_id, ok, error)
     return {"ok": True}

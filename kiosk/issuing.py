@@ -11,7 +11,7 @@ from flask import current_app
 
 from queueing.citizen import CitizenCard, InvalidCardQR, MinimisedCitizen, is_elderly, minimise, parse_card_qr
 from queueing.model import Outcome, QueueError
-from web import get_queue, now
+from web import get_db, get_queue, now
 
 
 class RateLimiter:
@@ -75,5 +75,5 @@ def issue_for(principal, data: dict) -> Outcome:
     ticket["track_url"] = f"/t/{ticket['id']}"
     printing = current_app.extensions.get("luot_printing")
     if printing is not None:
-        ticket["print"] = printing.ticket_issued(principal, ticket)
+        ticket["print"] = printing.ticket_issued(get_db(), queue, principal, ticket, data.get("lang") or "vi")
     return outcome

@@ -108,16 +108,19 @@ def issue_staff_token(db, user_id: int, now: float) -> str:
 
 
 def create_device(db, centre_id: str, name: str, kind: str, now: float, printer_uri: str | None = None,
-                  counter_id: int | None = None) -> str:
+                  counter_id: int | None = None, kiosk_id: int | None = None, paper_mm: int = 80) -> str:
     """Register a kiosk, display, printer agent or counter tablet and return its token (shown once)."""
     if not isinstance(name, str) or not name.strip() or len(name) > 80:
         raise QueueError("Tên thiết bị từ 1 đến 80 ký tự (bad device name)", code="bad_name")
     if kind not in {k.value for k in DeviceKind}:
         raise QueueError("Loại thiết bị phải là kiosk, display, printer hoặc counter (bad kind)", code="bad_kind")
+    if paper_mm not in (58, 80):
+        raise QueueError("Khổ giấy phải là 58 hoặc 80 mm (paper must be 58 or 80 mm)", code="bad_paper")
     token = secrets.token_urlsafe(32)
     with store.write_lock(db):
         store.insert(db, "devices", {"centre_id": centre_id, "name": name.strip(), "kind": kind,
                                      "printer_uri": printer_uri, "counter_id": counter_id,
+                                     "kiosk_id": kiosk_id, "paper_mm": paper_mm,
                                      "token_hash": token_hash(token), "created_at": now})
     return token
 

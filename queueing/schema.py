@@ -213,3 +213,14 @@ def initial(db):
         CREATE INDEX print_jobs_pending ON print_jobs (device_id, status);
         """
     )
+
+
+@migrations(name="0002_print_agents")
+def print_agents(db):
+    """A print agent prints for one kiosk; each printer has a paper width."""
+    db.executescript(
+        """
+        ALTER TABLE devices ADD COLUMN kiosk_id INTEGER REFERENCES devices(id);
+        ALTER TABLE devices ADD COLUMN paper_mm INTEGER NOT NULL DEFAULT 80 CHECK (paper_mm IN (58, 80));
+        """
+    )
