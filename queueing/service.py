@@ -93,6 +93,22 @@ class QueueService:
         now = moment.strftime("%H:%M")
         return any(start <= now < end for start, end in hours.get(WEEKDAYS[moment.weekday()], []))
 
+    def opening_hours_text(self, service: dict) -> str:
+        """A service's opening hours for people, e.g. "T2–T6 07:00–11:30, 13:30–17:00"."""
+        hours = json.loads(service["opening_hours"] or "{}")
+        names = dict(zip(WEEKDAYS, ("T2", "T3", "T4", "T5", "T6", "T7", "CN")))
+        groups: list[tuple[list[str], str]] = []
+        for day in WEEKDAYS:
+            spans = ", ".join(f"{start}–{end}" for start, end in hours.get(day, []))
+            if not spans:
+                continue
+            if groups and groups[-1][1] == spans and WEEKDAYS.index(groups[-1][0][-1]) == WEEKDAYS.index(day) - 1:
+                groups[-1][0].append(day)
+            else:
+                groups.append(([day], spans))
+        return "; ".join(f"{names[days[0]]}" + (f"–{names[days[-1]]}" if len(days) > 1 else "") + f" {spans}"
+                         for days, spans in groups) or "—"
+
     def queue_summary(self) -> dict:
         """Waiting counts and estimated waits per service (the `queue_changed` payload)."""
         waiting = store.waiting_counts(self.db, self.centre_id)
@@ -128,6 +144,7 @@ class QueueService:
                 "prefix": service["prefix"], "open": self.service_is_open(service, now),
                 "sold_out": bool(cap and store.issued_today(self.db, self.centre_id, service["id"], today) >= cap),
                 "opening_hours": json.loads(service["opening_hours"]) if service["opening_hours"] else None,
+                "opening_hours_text": self.opening_hours_text(service) if service["opening_hours"] else None,
                 "waiting": count, "estimated_wait_s": self._estimate(service, count, serving),
                 "procedures": procedures.get(service["code"], []),
             })
@@ -253,8 +270,9 @@ class QueueService:
             priority_id = self._priority_id(priority)
             now = self.clock()
             if not self.service_is_open(service, now):
-                raise Conflict("Lĩnh vực này hiện không nhận số: ngoài giờ làm việc (closed now)",
-                               code="closed")
+                hours = self.opening_hours_text(service)
+                raise Conflict(f"Hiện tại ngoài giờ lấy số. Giờ nhận số: {hours}. Vui lòng quay lại trong khung giờ này "
+                               f"(closed now; opening hours {hours})", code="closed")
             day = local_day(now, self.tz)
             if service["daily_cap"] and store.issued_today(self.db, self.centre_id, service["id"], day) >= service["daily_cap"]:
                 raise Conflict("Đã hết số trong ngày cho lĩnh vực này (daily cap reached)", code="sold_out")

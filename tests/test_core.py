@@ -336,7 +336,12 @@ def test_closed_hours_and_daily_cap_refuse_with_409(queue, db, clock):
     clock.set_local("2026-11-24 12:00")  # a Tuesday, lunch break
     with pytest.raises(Conflict) as closed:
         queue.issue_ticket("TP")
-    assert closed.value.code == "closed"
+    assert closed.value.code == "closed" and "T3 07:00–11:30, 13:30–17:00" in closed.value.message
+    store.execute(db, """UPDATE services SET opening_hours = '{"mon": [["07:00", "11:30"]], "tue": [["07:00", "11:30"]],
+                         "wed": [["07:00", "11:30"]], "sat": [["08:00", "11:00"]]}' WHERE code = 'TP'""")
+    assert queue.opening_hours_text(queue.service_by_code("TP")) == "T2–T4 07:00–11:30; T7 08:00–11:00"
+    store.execute(db, """UPDATE services SET opening_hours = '{"tue": [["07:00", "11:30"], ["13:30", "17:00"]]}'
+                         WHERE code = 'TP'""")
     clock.set_local("2026-11-24 08:00")
     queue.issue_ticket("TP")
     queue.issue_ticket("TP")
