@@ -4,26 +4,40 @@
   var data = Luot.pageData(), T = data.texts, lang = data.lang;
   var counterId = data.counter, state = null, socket = null, timer = null;
   var $ = function (id) { return document.getElementById(id); };
+  var serviceNames = {};
+  data.services.forEach(function (service) { serviceNames[service.code] = service.name; });
 
   function message(text) { $("counter-message").textContent = text || ""; $("counter-message").hidden = !text; }
 
   function counterById(id) { return data.counters.filter(function (c) { return c.id === id; })[0]; }
 
-  function showChooser() {
+  /* Search ignores case and diacritics: "dang ky khai sinh" finds "Đăng ký khai sinh". */
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D")
+      .toLowerCase();
+  }
+
+  function showChooser(problem) {
     $("choose").hidden = false; $("panel").hidden = true;
+    $("counter-title").textContent = document.title.split(" · ")[0];
+    $("choose-message").textContent = problem || "";
+    $("choose-message").hidden = !problem;
     var list = Luot.clear($("counter-list"));
     data.counters.forEach(function (counter) {
-      list.appendChild(Luot.el("button", {type: "button", className: "big counter-choice", "data-counter": counter.id,
-        onclick: function () { signIn(counter.id); }}, [
+      var taken = counter.clerk && !counter.mine;
+      list.appendChild(Luot.el("button", {type: "button", className: "big counter-choice", "data-counter": counter.number,
+        disabled: !!taken, onclick: function () { signIn(counter.id); }}, [
         Luot.el("strong", {text: counter.name}),
-        Luot.el("span", {text: counter.clerk ? "● " + counter.clerk : counter.services.join(", ")})
+        Luot.el("span", {className: "choice-services",
+                         text: counter.services.map(function (code) { return serviceNames[code] || code; }).join(" · ")}),
+        taken ? Luot.el("span", {className: "choice-clerk", text: T.counter_taken_by + " " + counter.clerk}) : null
       ]));
     });
   }
 
   function signIn(id) {
     Luot.api("POST", "/counters/" + id + "/sign-in").then(function (response) {
-      if (!response.ok) { alert(response.data.error); return; }
+      if (!response.ok) { showChooser(response.data.error); return; }
       counterId = id;
       openPanel(response.data);
     });
@@ -36,29 +50,60 @@
     if (socket && socket.connected) socket.emit("watch_counter", counterId);
   }
 
+  function serviceName(row) { return lang === "en" ? (row.name_en || row.name) : row.name; }
+
+  function renderQueue(services) {
+    var body = Luot.clear($("counter-services"));
+    services.forEach(function (service) {
+      body.appendChild(Luot.el("tr", {"data-service": service.code}, [
+        Luot.el("td", {text: serviceName(service)}),
+        Luot.el("td", {className: "num", text: String(service.waiting)}),
+        Luot.el("td", {className: "num", text: String(Luot.minutes(service.estimated_wait_s))})
+      ]));
+    });
+  }
+
+  function stateText(snapshot) {
+    if (snapshot.state === "paused") {
+      return "⏸ " + T.state_paused + (snapshot.pause_reason ? " · " + (data.pause_reasons[snapshot.pause_reason] || snapshot.pause_reason) : "");
+    }
+    return snapshot.state === "open" ? "● " + T.state_open : T.state_closed;
+  }
+
+  function clockText(seconds) {
+    var minutes = Math.floor(seconds / 60);
+    return minutes + ":" + String(seconds % 60).padStart(2, "0");
+  }
+
   function render(snapshot) {
     state = snapshot;
-    var ticket = snapshot.current;
-    $("counter-state").textContent = snapshot.state === "paused" ? T.pause + (snapshot.pause_reason ? " · " + data.pause_reasons[snapshot.pause_reason] : "") : (snapshot.state === "open" ? "●" : snapshot.state);
+    var ticket = snapshot.current, status = ticket ? ticket.status : null;
+    $("counter-state").textContent = stateText(snapshot);
     $("counter-state").className = "state-pill state-" + snapshot.state;
     $("waiting-count").textContent = (snapshot.waiting || 0) + " " + T.waiting;
+    $("current").className = "current" + (status ? " status-" + status : "");
+    var label = status === "called" ? T.status_called : (status === "serving" ? T.status_serving : T.current_ticket);
+    if (status === "called" && ticket.recall_count) label += " · " + T.recalled_times.replace("{n}", ticket.recall_count);
+    $("current-label").textContent = label;
     $("current-number").textContent = ticket ? ticket.number : "—";
     $("current-service").textContent = ticket ? ticket.service_name + (ticket.priority_name ? " · ★ " + ticket.priority_name : "") : "";
-    $("current-citizen").textContent = ticket && ticket.citizen_name ? ticket.citizen_name + (ticket.citizen_id_last4 ? " · …" + ticket.citizen_id_last4 : "") : "";
-    var status = ticket ? ticket.status : null;
+    $("current-citizen").textContent = ticket && ticket.citizen_name
+      ? ticket.citizen_name + (ticket.citizen_birth_year ? " · " + ticket.citizen_birth_year : "") + (ticket.citizen_id_last4 ? " · …" + ticket.citizen_id_last4 : "")
+      : "";
     $("btn-next").disabled = !!ticket || snapshot.state === "paused";
     $("btn-recall").disabled = status !== "called";
     $("btn-start").disabled = status !== "called";
     $("btn-noshow").disabled = status !== "called";
     $("btn-finish").disabled = status !== "serving";
     $("btn-transfer").disabled = !ticket;
-    $("btn-pause").textContent = snapshot.state === "paused" ? T.resume : T.pause;
+    $("pause-label").textContent = snapshot.state === "paused" ? T.resume : T.pause;
+    if (snapshot.services) renderQueue(snapshot.services);
     clearInterval(timer);
-    if (ticket && status === "serving" && ticket.started_at) {
-      var started = new Date(ticket.started_at).getTime();
+    var since = status === "serving" ? ticket.started_at : (status === "called" ? ticket.called_at : null);
+    if (since) {
+      var from = new Date(since).getTime();
       var tick = function () {
-        var seconds = Math.max(0, Math.floor((Date.now() - started) / 1000));
-        $("current-timer").textContent = "⏱ " + Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+        $("current-timer").textContent = clockText(Math.max(0, Math.floor((Date.now() - from) / 1000)));
       };
       tick(); timer = setInterval(tick, 1000);
     } else {
@@ -70,9 +115,13 @@
     return Luot.api("GET", "/counters/" + counterId).then(function (response) { if (response.ok) render(response.data); });
   }
 
+  var busy = false;
   function act(method, path, body) {
+    if (busy) return Promise.resolve(null);
+    busy = true;
     message("");
     return Luot.api(method, path, body).then(function (response) {
+      busy = false;
       if (!response.ok) { message(response.data.error); return response; }
       if (response.data && response.data.ticket === null) message(T.none_waiting);
       return refresh().then(function () { return response; });
@@ -94,38 +143,74 @@
     }
   };
 
+  // ---- finish: choose the procedure(s) handled, by mouse or keyboard --------------------------
+
+  function dialogError(id, text) { $(id).textContent = text || ""; $(id).hidden = !text; }
+
+  function visibleOptions() {
+    return Array.prototype.filter.call(document.querySelectorAll(".procedure-option"), function (option) { return !option.hidden; });
+  }
+
   function openFinish() {
     var procedures = data.procedures[state.current.service] || [];
     var list = Luot.clear($("procedure-list"));
     procedures.forEach(function (procedure, index) {
-      list.appendChild(Luot.el("label", {className: "procedure-option", "data-search": (procedure.code + " " + procedure.name).toLowerCase()}, [
+      list.appendChild(Luot.el("label", {className: "procedure-option", "data-search": fold(procedure.code + " " + procedure.name)}, [
         Luot.el("input", {type: "checkbox", value: procedure.code, checked: procedures.length === 1 && index === 0}),
-        " " + procedure.name
+        Luot.el("span", {text: procedure.name})
       ]));
     });
+    $("finish-number").textContent = state.current.number;
     $("procedure-filter").value = "";
     $("dossier-number").value = "";
+    dialogError("finish-error", "");
     $("finish-dialog").showModal();
     $("procedure-filter").focus();
   }
 
   $("procedure-filter").addEventListener("input", function () {
-    var needle = this.value.trim().toLowerCase();
+    var words = fold(this.value).split(/\s+/).filter(Boolean);
     Array.prototype.forEach.call(document.querySelectorAll(".procedure-option"), function (option) {
-      option.hidden = needle && option.getAttribute("data-search").indexOf(needle) < 0;
+      var haystack = option.getAttribute("data-search");
+      option.hidden = !words.every(function (word) { return haystack.indexOf(word) >= 0; });
     });
   });
 
-  $("finish-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var codes = Array.prototype.map.call(document.querySelectorAll(".procedure-option input:checked"), function (box) { return box.value; });
-    if (!codes.length) { alert(lang === "en" ? "Choose the procedure handled." : "Hãy chọn thủ tục đã giải quyết."); return; }
+  function submitFinish() {
+    var boxes = document.querySelectorAll(".procedure-option input:checked");
+    var codes = Array.prototype.map.call(boxes, function (box) { return box.value; });
+    if (!codes.length) {
+      var visible = visibleOptions();
+      // Typing until one procedure is left and pressing Enter is enough.
+      if (visible.length === 1) { visible[0].querySelector("input").checked = true; codes = [visible[0].querySelector("input").value]; }
+    }
+    if (!codes.length) { dialogError("finish-error", T.choose_procedure_first); return; }
     var body = {procedures: codes};
     var dossier = $("dossier-number").value.trim();
     if (dossier) body.dossier_number = dossier;
     $("finish-dialog").close();
     act("POST", ticketPath("finish"), body);
+  }
+
+  $("finish-form").addEventListener("submit", function (event) { event.preventDefault(); submitFinish(); });
+
+  $("finish-dialog").addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      var stops = [$("procedure-filter")].concat(visibleOptions().map(function (option) { return option.querySelector("input"); }));
+      var at = stops.indexOf(target);
+      if (at < 0) return;
+      event.preventDefault();
+      var next = Math.min(stops.length - 1, Math.max(0, at + (event.key === "ArrowDown" ? 1 : -1)));
+      stops[next].focus();
+      if (stops[next].scrollIntoView) stops[next].scrollIntoView({block: "nearest"});
+    } else if (event.key === "Enter" && target.tagName !== "BUTTON") {
+      event.preventDefault();
+      submitFinish();
+    }
   });
+
+  // ---- transfer and pause -----------------------------------------------------------------
 
   function openTransfer() {
     var services = Luot.clear($("transfer-service")), counters = Luot.clear($("transfer-counter"));
@@ -135,19 +220,21 @@
     data.counters.forEach(function (counter) {
       if (counter.id !== counterId) counters.appendChild(Luot.el("option", {value: counter.id, text: counter.name}));
     });
+    dialogError("transfer-error", "");
     $("transfer-dialog").showModal();
   }
 
   $("transfer-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var service = $("transfer-service").value, counter = $("transfer-counter").value;
-    if (!service === !counter) { alert(lang === "en" ? "Choose a service or a counter." : "Chọn một lĩnh vực hoặc một quầy."); return; }
+    if (!service === !counter) { dialogError("transfer-error", T.choose_target); return; }
     $("transfer-dialog").close();
     act("POST", ticketPath("transfer"), service ? {service: service} : {counter: parseInt(counter, 10)});
   });
 
   Object.keys(data.pause_reasons).forEach(function (reason) {
     $("pause-reasons").appendChild(Luot.el("button", {type: "button", className: "big", text: data.pause_reasons[reason],
+      "data-reason": reason,
       onclick: function () { $("pause-dialog").close(); act("POST", "/counters/" + counterId + "/pause", {reason: reason}); }}));
   });
   ["finish", "transfer", "pause"].forEach(function (name) {
@@ -164,13 +251,15 @@
   $("btn-leave").addEventListener("click", function () {
     Luot.api("POST", "/counters/" + counterId + "/sign-out").then(function (response) {
       if (!response.ok) { message(response.data.error); return; }
-      counterId = null; showChooser();
+      var left = counterById(counterId);
+      if (left) { left.clerk = null; left.mine = false; }
+      counterId = null; clearInterval(timer); showChooser();
     });
   });
 
   var SHORTCUTS = {n: "next", r: "recall", s: "start", f: "finish", v: "noshow", t: "transfer", p: "pause"};
   document.addEventListener("keydown", function (event) {
-    if (!counterId || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (!counterId || !state || event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
     if (document.querySelector("dialog[open]") || /INPUT|SELECT|TEXTAREA/.test(event.target.tagName)) return;
     var action = SHORTCUTS[event.key.toLowerCase()];
     if (action) { event.preventDefault(); actions[action](); }
@@ -183,11 +272,14 @@
     queue_changed: function (payload) {
       if (!counterId || !state) return;
       var mine = counterById(counterId).services;
-      state.waiting = payload.services.reduce(function (sum, row) { return sum + (mine.indexOf(row.code) >= 0 ? row.waiting : 0); }, 0);
+      var rows = payload.services.filter(function (row) { return mine.indexOf(row.code) >= 0; });
+      state.waiting = rows.reduce(function (sum, row) { return sum + row.waiting; }, 0);
+      state.services = rows;
       $("waiting-count").textContent = state.waiting + " " + T.waiting;
+      renderQueue(rows);
     }
   }});
 
-  if (counterId) refresh().then(function () { openPanel(state); });
+  if (counterId) refresh().then(function () { if (state) openPanel(state); else showChooser(); });
   else showChooser();
 })();

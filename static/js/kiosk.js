@@ -4,7 +4,7 @@
   var data = Luot.pageData(), T = data.texts, lang = data.lang;
   var IDLE_RESET_MS = 30000, TICKET_RESET_MS = 20000;
   var TOKEN_KEY = "luot.kiosk.token";
-  var token = null, services = [], chosenService = null, scannedCard = null, idleTimer = null;
+  var token = null, services = [], chosenService = null, scannedCard = null, idleTimer = null, issuing = false;
 
   var hashToken = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (hashToken) {
@@ -37,7 +37,7 @@
     $("card-status").className = "card-status";
     $("assistant-answer").hidden = true;
     $("ask-text").value = "";
-    message("");
+    message(token ? "" : T.kiosk_not_activated);
     show("screen-home");
     loadServices();
     loadGreeting();
@@ -48,10 +48,12 @@
     return Luot.el("button", {type: "button", className: "service-button" + (unavailable ? " unavailable" : ""),
                               "data-service": service.code, disabled: !!unavailable,
                               onclick: function () { chooseService(service); }}, [
-      Luot.el("span", {className: "service-prefix", text: service.prefix}),
-      Luot.el("span", {className: "service-name", text: lang === "en" ? (service.name_en || service.name) : service.name}),
-      Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
-                       text: unavailable || (service.waiting + " " + T.waiting)})
+      Luot.el("span", {className: "service-top"}, [
+        Luot.el("span", {className: "service-prefix", text: service.prefix}),
+        Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
+                         text: unavailable || (service.waiting + " " + T.waiting)})
+      ]),
+      Luot.el("span", {className: "service-name", text: lang === "en" ? (service.name_en || service.name) : service.name})
     ]);
   }
 
@@ -91,17 +93,22 @@
     show("screen-priority");
   }
 
+  /* One ticket per tap: a second tap while the first request runs is ignored. */
   function issue(priority) {
     resetIdle();
+    if (issuing || !chosenService) return;
+    issuing = true;
     var body = {service: chosenService.code, lang: lang};
     if (priority) body.priority = priority;
     if (scannedCard) body.citizen_qr = scannedCard.raw;
     Luot.api("POST", "/tickets", body, token).then(function (response) {
+      issuing = false;
       if (!response.ok) {
         show("screen-home");
-        message(response.status === 401 ? T.kiosk_not_activated : response.data.error);
+        message(response.status === 401 || !token ? T.kiosk_not_activated : response.data.error);
         return;
       }
+      message("");
       showTicket(response.data);
     });
   }
@@ -116,6 +123,7 @@
     $("ticket-wait").textContent = low + "–" + high + " " + T.minutes;
     $("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
     $("print-status").textContent = ticket.print && ticket.print.message ? ticket.print.message : "";
+    $("print-status").hidden = !$("print-status").textContent;
     show("screen-ticket");
     resetIdle(TICKET_RESET_MS);
   }
@@ -191,11 +199,10 @@
       payload.services.forEach(function (row) {
         services.forEach(function (service) { if (service.code === row.code) service.waiting = row.waiting; });
         var node = document.querySelector('[data-waiting="' + row.code + '"]');
-        var button = node && node.parentNode;
+        var button = node && node.closest("button");
         if (node && button && !button.disabled) node.textContent = row.waiting + " " + T.waiting;
       });
     }
   }});
-  if (!token) message(T.kiosk_not_activated);
   goHome();
 })();

@@ -5,7 +5,8 @@
   var STATE = {vi: {open: "Đang mở", paused: "Tạm dừng", closed: "Đóng"}, en: {open: "Open", paused: "Paused", closed: "Closed"}}[lang];
   var REASON = {vi: {"break": "nghỉ giải lao", meeting: "họp", system: "sự cố hệ thống", other: "khác"},
                 en: {"break": "break", meeting: "meeting", system: "system issue", other: "other"}}[lang];
-  var counters = {}, calls = [], alerts = [];
+  var TICKET = {vi: {called: "đã gọi", serving: "đang phục vụ"}, en: {called: "called", serving: "serving"}}[lang];
+  var counters = {}, calls = [], alerts = [], waitingBefore = {}, changedCounters = {};
   var $ = function (id) { return document.getElementById(id); };
 
   function name(row) { return lang === "en" ? (row.name_en || row.name) : row.name; }
@@ -13,7 +14,9 @@
   function renderServices(services) {
     var body = Luot.clear($("monitor-services"));
     services.forEach(function (service) {
-      body.appendChild(Luot.el("tr", {"data-service": service.code}, [
+      var changed = service.code in waitingBefore && waitingBefore[service.code] !== service.waiting;
+      waitingBefore[service.code] = service.waiting;
+      body.appendChild(Luot.el("tr", {"data-service": service.code, className: changed ? "changed" : ""}, [
         Luot.el("td", {text: name(service)}),
         Luot.el("td", {className: "num", text: String(service.waiting)}),
         Luot.el("td", {className: "num", text: String(Luot.minutes(service.estimated_wait_s))})
@@ -27,10 +30,12 @@
       .forEach(function (counter) {
         var state = STATE[counter.state] || counter.state;
         if (counter.state === "paused" && counter.pause_reason) state += " (" + (REASON[counter.pause_reason] || counter.pause_reason) + ")";
-        body.appendChild(Luot.el("tr", {className: "state-" + counter.state, "data-counter": counter.number}, [
+        var changed = changedCounters[counter.counter];
+        delete changedCounters[counter.counter];
+        body.appendChild(Luot.el("tr", {className: "state-" + counter.state + (changed ? " changed" : ""), "data-counter": counter.number}, [
           Luot.el("td", {text: counter.name}), Luot.el("td", {text: state}),
           Luot.el("td", {text: counter.clerk || ""}),
-          Luot.el("td", {text: counter.ticket ? counter.ticket + (counter.ticket_status ? " · " + counter.ticket_status : "") : "—"})
+          Luot.el("td", {text: counter.ticket ? counter.ticket + (counter.ticket_status ? " · " + (TICKET[counter.ticket_status] || counter.ticket_status) : "") : "—"})
         ]));
       });
   }
@@ -61,6 +66,7 @@
       var known = counters[counter.counter] || {};
       Object.keys(counter).forEach(function (key) { known[key] = counter[key]; });
       counters[counter.counter] = known;
+      changedCounters[counter.counter] = true;
       renderCounters();
     },
     ticket_called: function (call) { calls = [call].concat(calls).slice(0, 8); renderCalls(); },
