@@ -113,16 +113,17 @@ class QueueService:
         """Waiting counts and estimated waits per service (the `queue_changed` payload)."""
         waiting = store.waiting_counts(self.db, self.centre_id)
         serving = store.serving_counter_counts(self.db, self.centre_id)
+        means = store.mean_service_seconds(self.db, self.centre_id)
         rows = []
         for service in store.services(self.db, self.centre_id):
             count = waiting.get(service["id"], 0)
             rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
                          "waiting": count,
-                         "estimated_wait_s": self._estimate(service, count, serving)})
+                         "estimated_wait_s": self._estimate(service, count, serving, means)})
         return {"services": rows}
 
-    def _estimate(self, service: dict, people_ahead: int, serving: dict[int, int]) -> int:
-        mean = store.mean_service_seconds(self.db, self.centre_id, service["id"]) or service["default_service_s"]
+    def _estimate(self, service: dict, people_ahead: int, serving: dict[int, int], means: dict[int, float]) -> int:
+        mean = means.get(service["id"]) or service["default_service_s"]
         return estimate_wait_seconds(people_ahead, serving.get(service["id"], 0), mean)
 
     def services_overview(self) -> list[dict]:
@@ -130,6 +131,7 @@ class QueueService:
         now = self.clock()
         waiting = store.waiting_counts(self.db, self.centre_id)
         serving = store.serving_counter_counts(self.db, self.centre_id)
+        means = store.mean_service_seconds(self.db, self.centre_id)
         procedures: dict[str, list[dict]] = {}
         for row in store.procedures(self.db, self.centre_id):
             procedures.setdefault(row["service_code"], []).append(
@@ -145,7 +147,7 @@ class QueueService:
                 "sold_out": bool(cap and store.issued_today(self.db, self.centre_id, service["id"], today) >= cap),
                 "opening_hours": json.loads(service["opening_hours"]) if service["opening_hours"] else None,
                 "opening_hours_text": self.opening_hours_text(service) if service["opening_hours"] else None,
-                "waiting": count, "estimated_wait_s": self._estimate(service, count, serving),
+                "waiting": count, "estimated_wait_s": self._estimate(service, count, serving, means),
                 "procedures": procedures.get(service["code"], []),
             })
         return answer
@@ -237,7 +239,8 @@ class QueueService:
 
     def _counter_events(self, counter_id: int) -> list[Event]:
         counter = self.counter(counter_id)
-        return [Event("counter_changed", self.counter_view(counter), ("monitor", counter_room(counter_id)))]
+        # Hall displays hear it too, so a paused or closed counter dims there at once.
+        return [Event("counter_changed", self.counter_view(counter), ("monitor", "display", counter_room(counter_id)))]
 
     def _queue_event(self) -> Event:
         return Event("queue_changed", self.queue_summary(), ALL)
@@ -294,8 +297,9 @@ class QueueService:
                                    service["id"], detail={"priority": priority} if priority else None)
             ticket = store.ticket_row(self.db, ticket_id)
             public = self.public_ticket(ticket)
-            serving = store.serving_counter_counts(self.db, self.centre_id)
-            public["estimated_wait_s"] = self._estimate(service, public["position"] - 1, serving)
+            public["estimated_wait_s"] = self._estimate(service, public["position"] - 1,
+                                                        store.serving_counter_counts(self.db, self.centre_id),
+                                                        store.mean_service_seconds(self.db, self.centre_id))
             events = [self._queue_event()]
         return Outcome(public, events)
 
