@@ -621,3 +621,30 @@ def test_screens_switch_to_english(live_server, open_page):
     expect(counter.locator("#btn-next")).to_contain_text("Call next")
     expect(counter.locator("#counter-state")).to_have_text(re.compile("Open"))
     expect(counter.locator("#waiting-count")).to_have_text("1 waiting")
+
+
+@pytest.mark.browser
+def test_counter_calls_a_specific_number_with_a_reason(live_server, open_page):
+    api = Api(live_server)
+    api.issue("TP")
+    wanted = api.issue("TP")
+    page = open_page(viewport=COUNTER_SCREEN)
+    login(page, live_server, "quay2")
+    page.wait_for_url("**/counter")
+    page.locator('.counter-choice[data-counter="2"]').click()
+    expect(page.locator("#panel")).to_be_visible()
+    page.keyboard.press("g")
+    expect(page.locator("#call-number-dialog")).to_be_visible()
+    page.locator("#call-number-value").fill(wanted["number"])
+    page.locator("#call-number-reason").fill("")
+    page.locator("#call-number-dialog button.primary").click()
+    expect(page.locator("#call-number-dialog")).to_be_visible()  # the browser insists on a reason
+    page.locator("#call-number-value").fill("A999")
+    page.locator("#call-number-reason").fill("Người già yếu")
+    page.locator("#call-number-dialog button.primary").click()
+    expect(page.locator("#call-number-error")).to_contain_text("A999")
+    page.locator("#call-number-value").fill(wanted["number"])
+    page.locator("#call-number-dialog button.primary").click()
+    expect(page.locator("#call-number-dialog")).to_be_hidden()
+    expect(page.locator("#current-number")).to_have_text(wanted["number"])
+    assert api.get(f"/tickets/{wanted['id']}")["status"] == "called"

@@ -91,6 +91,7 @@
       ? ticket.citizen_name + (ticket.citizen_birth_year ? " · " + ticket.citizen_birth_year : "") + (ticket.citizen_id_last4 ? " · …" + ticket.citizen_id_last4 : "")
       : "";
     $("btn-next").disabled = !!ticket || snapshot.state === "paused";
+    $("btn-call-number").disabled = !!ticket || snapshot.state === "paused";
     $("btn-recall").disabled = status !== "called";
     $("btn-start").disabled = status !== "called";
     $("btn-noshow").disabled = status !== "called";
@@ -140,6 +141,12 @@
     pause: function () {
       if (state.state === "paused") act("POST", "/counters/" + counterId + "/resume");
       else $("pause-dialog").showModal();
+    },
+    callNumber: function () {
+      if ($("btn-call-number").disabled) return;
+      $("call-number-value").value = ""; $("call-number-reason").value = "";
+      dialogError("call-number-error", "");
+      $("call-number-dialog").showModal();
     }
   };
 
@@ -232,12 +239,22 @@
     act("POST", ticketPath("transfer"), service ? {service: service} : {counter: parseInt(counter, 10)});
   });
 
+  $("call-number-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {number: $("call-number-value").value.trim(), reason: $("call-number-reason").value.trim()};
+    Luot.api("POST", "/counters/" + counterId + "/call-number", body).then(function (response) {
+      if (!response.ok) { dialogError("call-number-error", response.data.error); return; }
+      $("call-number-dialog").close();
+      refresh();
+    });
+  });
+
   Object.keys(data.pause_reasons).forEach(function (reason) {
     $("pause-reasons").appendChild(Luot.el("button", {type: "button", className: "big", text: data.pause_reasons[reason],
       "data-reason": reason,
       onclick: function () { $("pause-dialog").close(); act("POST", "/counters/" + counterId + "/pause", {reason: reason}); }}));
   });
-  ["finish", "transfer", "pause"].forEach(function (name) {
+  ["finish", "transfer", "pause", "call-number"].forEach(function (name) {
     $(name + "-cancel").addEventListener("click", function () { $(name + "-dialog").close(); });
   });
 
@@ -248,6 +265,7 @@
   $("btn-noshow").addEventListener("click", actions.noshow);
   $("btn-transfer").addEventListener("click", actions.transfer);
   $("btn-pause").addEventListener("click", actions.pause);
+  $("btn-call-number").addEventListener("click", actions.callNumber);
   $("btn-leave").addEventListener("click", function () {
     Luot.api("POST", "/counters/" + counterId + "/sign-out").then(function (response) {
       if (!response.ok) { message(response.data.error); return; }
@@ -257,7 +275,8 @@
     });
   });
 
-  var SHORTCUTS = {n: "next", r: "recall", s: "start", f: "finish", v: "noshow", t: "transfer", p: "pause"};
+  var SHORTCUTS = {n: "next", r: "recall", s: "start", f: "finish", v: "noshow", t: "transfer", p: "pause",
+                   g: "callNumber"};
   document.addEventListener("keydown", function (event) {
     if (!counterId || !state || event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
     if (document.querySelector("dialog[open]") || /INPUT|SELECT|TEXTAREA/.test(event.target.tagName)) return;

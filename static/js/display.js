@@ -198,6 +198,8 @@
     snapshot: onSnapshot,
     ticket_called: onCalled,
     counter_changed: onCounterChanged,
-    queue_changed: function (payload) { renderWaiting(payload.services); }
+    queue_changed: function (payload) { renderWaiting(payload.services); },
+    notice_changed: function (payload) { showNotice(payload.notice || ""); },
+    configuration_changed: function () { location.reload(); }
   }});
 })();

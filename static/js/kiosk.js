@@ -202,6 +202,10 @@
         var button = node && node.closest("button");
         if (node && button && !button.disabled) node.textContent = row.waiting + " " + T.waiting;
       });
+    },
+    /* The administrator changed services or priority groups: start afresh, unless a citizen is mid-way. */
+    configuration_changed: function () {
+      if (!$("screen-home").hidden) location.reload();
     }
   }});
   goHome();

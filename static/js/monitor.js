@@ -50,7 +50,9 @@
   function renderAlerts() {
     $("alerts-section").hidden = !alerts.length;
     var list = Luot.clear($("monitor-alerts"));
-    alerts.forEach(function (alert) { list.appendChild(Luot.el("li", {text: alert.message})); });
+    alerts.forEach(function (alert) {
+      list.appendChild(Luot.el("li", {text: lang === "en" && alert.message_en ? alert.message_en : alert.message}));
+    });
   }
 
   Luot.connect({handlers: {
@@ -70,6 +72,13 @@
       renderCounters();
     },
     ticket_called: function (call) { calls = [call].concat(calls).slice(0, 8); renderCalls(); },
-    alert: function (alert) { alerts = [alert].concat(alerts).slice(0, 20); renderAlerts(); }
+    alert: function (alert) {
+      alerts = [alert].concat(alerts.filter(function (a) { return !alert.key || a.key !== alert.key; })).slice(0, 20);
+      renderAlerts();
+    },
+    alert_resolved: function (resolved) {
+      alerts = alerts.filter(function (a) { return a.key !== resolved.key; });
+      renderAlerts();
+    }
   }});
 })();
