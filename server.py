@@ -14,7 +14,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 import web
-from queueing import accounts, centre, store
+from queueing import accounts, centre, maintenance, store
 from queueing.model import QueueError
 from settings import setting
 
@@ -52,6 +52,7 @@ def write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+@maintenance.one_initialiser_at_a_time  # several processes starting together create the centre once
 def initialise(db_path: Path, folder: Path, centre_file: str | None = None, clock=time.time,
                announce=print) -> str:
     """Create or migrate the database; an empty one gets the centre, its staff and a kiosk (idempotent)."""
@@ -109,9 +110,13 @@ def create_app(config: dict | None = None) -> Flask:
     from kiosk.issuing import RateLimiter
     from kiosk.routes import bp as kiosk_bp
     from manager.routes import bp as manager_bp
-    for blueprint in (api_bp, kiosk_bp, counter_bp, display_bp, manager_bp):
+    from manager.stats_routes import bp as stats_bp
+    from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
+    for blueprint in (api_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
+    from api.openapi import bp as openapi_bp
+    app.register_blueprint(openapi_bp)
 
     from i18n import current_language, translate
     app.jinja_env.globals.update(_=translate, csrf_token=web.csrf_token)
@@ -123,8 +128,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.teardown_appcontext(web.close_db)
     register_error_handlers(app)
     register_headers(app)
+    app.before_request(web.guard_api_body)
+    if not app.config.get("TESTING"):
+        app.extensions["luot_daily_purge"] = maintenance.DailyPurge(
+            app.config["DATABASE"], app.config["CENTRE_ID"], app.config["CLOCK"]).start()
+    # cors_allowed_origins=None: Socket.IO from this origin only ([] would switch the Origin check off)
     web.socketio.init_app(app, async_mode="threading", message_queue=app.config["REDIS_URL"] or None,
-                          cors_allowed_origins=[], json=app.json)
+                          cors_allowed_origins=None, json=app.json)
+    if not app.config.get("TESTING"):
+        from manager.admin_routes import alert_loop
+        web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
     return app
 
 
@@ -157,6 +170,8 @@ def register_error_handlers(app: Flask) -> None:
                     400: "Yêu cầu không hợp lệ (bad request)"}
         message = messages.get(error.code, error.description or error.name)
         response = jsonify({"error": message, "code": error.name.lower().replace(" ", "_")})
+        # keep what the error says about itself, e.g. the Allow header a 405 must carry
+        response.headers.extend((k, v) for k, v in error.get_headers() if k.lower() != "content-type")
         return response, error.code
 
     @app.errorhandler(Exception)
@@ -175,6 +190,8 @@ def register_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -250,6 +267,90 @@ def command_run(args) -> int:
     return 0
 
 
+def command_demo_history(args) -> int:
+    from queueing import demo_history
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder)
+    db = store.connect(database)
+    try:
+        if args.delete:
+            removed = demo_history.delete_demo(db, centre_id)
+            print(f"Đã xóa dữ liệu mẫu (demo history deleted): {removed}")
+            return 0
+        started = time.time()
+        result = demo_history.generate(db, centre_id, args.days, seed=args.seed, replace=args.replace)
+    finally:
+        db.conn.close()
+    print(f"Đã tạo lịch sử mẫu {args.days} ngày trong {time.time() - started:.0f} s (demo history): {result}")
+    return 0
+
+
+def command_backup(args) -> int:
+    database, _folder = _cli_database()
+    target = maintenance.backup(database, args.file)
+    print(f"Đã sao lưu (backup written): {target} ({target.stat().st_size} bytes, readable by its owner only)")
+    return 0
+
+
+def command_restore(args) -> int:
+    database, folder = _cli_database()
+    kept = maintenance.restore(args.file, database)
+    initialise(database, folder)  # brings an older backup's schema up to date
+    print(f"Đã phục hồi {database} từ {args.file} (restored)"
+          + (f"; bản cũ giữ tại (previous copy kept at) {kept}" if kept else ""))
+    return 0
+
+
+def command_purge(args) -> int:
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder)
+    db = store.connect(database)
+    try:
+        days = args.days if args.days is not None else maintenance.retention_days_of(db, centre_id)
+        count = maintenance.purge_citizen_data(db, centre_id, time.time(), days)
+    finally:
+        db.conn.close()
+    print(f"Đã xóa dữ liệu công dân của {count} phiếu cũ hơn {days} ngày (citizen data purged)")
+    return 0
+
+
+def command_device_list(args) -> int:
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder)
+    db = store.connect(database)
+    try:
+        for device in accounts.devices(db, centre_id):
+            state = "revoked" if device["revoked_at"] else "active"
+            print(f"{device['id']:4}  {device['kind']:8} {state:8} {device['name']}")
+    finally:
+        db.conn.close()
+    return 0
+
+
+def command_device_revoke(args) -> int:
+    database, folder = _cli_database()
+    initialise(database, folder)
+    db = store.connect(database)
+    try:
+        accounts.revoke_device(db, args.id, time.time())
+    finally:
+        db.conn.close()
+    print(f"Đã thu hồi mã của thiết bị {args.id} (device token revoked)")
+    return 0
+
+
+def command_user_revoke_tokens(args) -> int:
+    database, folder = _cli_database()
+    initialise(database, folder)
+    db = store.connect(database)
+    try:
+        count = accounts.revoke_user_tokens(db, args.name, time.time())
+    finally:
+        db.conn.close()
+    print(f"Đã thu hồi {count} mã đăng nhập của {args.name} (tokens revoked)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="server.py", description="Lượt — hệ thống xếp hàng lấy số")
     commands = parser.add_subparsers(dest="command")
@@ -273,6 +374,28 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--kiosk", help="name of the kiosk a print agent (--kind printer) prints for")
     device_add.add_argument("--paper", type=int, default=80, choices=[58, 80], help="paper width in mm")
     device_add.set_defaults(handler=command_device_add)
+    demo = commands.add_parser("demo-history", help="fill the demo centre with a realistic, deletable history")
+    demo.add_argument("--days", type=int, default=60, help="how many days before today (default 60)")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--replace", action="store_true", help="delete the previous demo history first")
+    demo.add_argument("--delete", action="store_true", help="only delete the demo history")
+    demo.set_defaults(handler=command_demo_history)
+    user_revoke = user.add_parser("revoke-tokens", help="end every API session (bearer token) of a staff member")
+    user_revoke.add_argument("name")
+    user_revoke.set_defaults(handler=command_user_revoke_tokens)
+    device.add_parser("list", help="list devices (id, kind, state, name)").set_defaults(handler=command_device_list)
+    device_revoke = device.add_parser("revoke", help="revoke a device's token (it is refused at once)")
+    device_revoke.add_argument("id", type=int, help="the device id shown by `device list`")
+    device_revoke.set_defaults(handler=command_device_revoke)
+    backup = commands.add_parser("backup", help="copy the database (safe while the server runs) into FILE")
+    backup.add_argument("file")
+    backup.set_defaults(handler=command_backup)
+    restore = commands.add_parser("restore", help="replace the database with a backup (stop the server first)")
+    restore.add_argument("file")
+    restore.set_defaults(handler=command_restore)
+    purge = commands.add_parser("purge", help="erase citizen data older than the retention period (default 30 days)")
+    purge.add_argument("--days", type=int, help="retention in days (default: the centre's citizen_retention_days)")
+    purge.set_defaults(handler=command_purge)
     return parser
 
 

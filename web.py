@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import secrets
+import sqlite3
 
 from flask import current_app, g, jsonify, request, session
 from flask_socketio import SocketIO
 
-from queueing import accounts, store
+from queueing import accounts, maintenance, store
 from queueing.accounts import ANONYMOUS, Principal
 from queueing.model import Event, Forbidden, QueueError
 from queueing.service import QueueService
@@ -133,7 +135,94 @@ def json_body(allowed: set[str]) -> dict:
 
 
 def error_response(error: QueueError):
-    return jsonify({"error": error.message, "code": error.code}), error.status
+    response = jsonify({"error": error.message, "code": error.code})
+    response.headers.update(getattr(error, "headers", None) or {})
+    return response, error.status
+
+
+SQLITE_INTEGER = 2 ** 63  # a number in a URL beyond SQLite's range names nothing (and must not crash it)
+
+
+def guard_api_body() -> None:
+    """Before every request: numbers in the path that SQLite can hold; on /api/ a body must be JSON.
+
+    Size is left to MAX_CONTENT_LENGTH (413 when an endpoint reads its body): an endpoint such as the
+    configuration import may allow more.
+    """
+    if any(isinstance(value, int) and not -SQLITE_INTEGER <= value < SQLITE_INTEGER
+           for value in (request.view_args or {}).values()):
+        from werkzeug.exceptions import NotFound as HTTPNotFound
+        raise HTTPNotFound()
+    if not request.path.startswith("/api/") or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if (request.content_length or request.headers.get("Transfer-Encoding")) and not request.is_json:
+        raise ApiError("Nội dung phải là JSON (Content-Type must be application/json)",
+                       code="unsupported_media_type", status=415)
+
+
+# ---- sign-in throttling ------------------------------------------------------------------------
+# Failures are kept in the database, so every server process sharing it counts the same ones.
+LOGIN_FAILURES_ALLOWED = 5
+LOGIN_FAILURE_WINDOW_S = 15 * 60
+
+
+def _login_key(username) -> str:
+    # Per account *and* address: one address cannot guess on, and cannot lock a clerk out from elsewhere.
+    name = username.strip().lower() if isinstance(username, str) else ""
+    return f"{name}|{request.remote_addr or '-'}"
+
+
+def check_login_throttle(username) -> None:
+    """Refuse a sign-in (429, Retry-After) after LOGIN_FAILURES_ALLOWED recent failures for it."""
+    at = now()
+    times = [row["at"] for row in store.all_rows(
+        get_db(), "SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?",
+        (_login_key(username), at - LOGIN_FAILURE_WINDOW_S, LOGIN_FAILURES_ALLOWED))]
+    if len(times) >= LOGIN_FAILURES_ALLOWED:
+        wait = max(1, math.ceil(times[-1] + LOGIN_FAILURE_WINDOW_S - at))
+        error = ApiError(f"Đăng nhập sai quá nhiều lần; thử lại sau {(wait + 59) // 60} phút "
+                         "(too many failed sign-ins, try again later)", code="too_many_logins", status=429)
+        error.headers = {"Retry-After": str(wait)}
+        raise error
+
+
+def record_login_failure(username) -> None:
+    at = now()
+    with store.write_lock(get_db()):
+        store.execute(get_db(), "DELETE FROM login_failures WHERE at <= ?", (at - LOGIN_FAILURE_WINDOW_S,))
+        store.insert(get_db(), "login_failures", {"key": _login_key(username), "at": at})
+
+
+def clear_login_failures(username) -> None:
+    with store.write_lock(get_db()):
+        store.execute(get_db(), "DELETE FROM login_failures WHERE key = ?", (_login_key(username),))
+
+
+# ---- who saw citizen data --------------------------------------------------------------------
+
+def _citizen_tickets(payload):
+    """The tickets inside an answer that carry a citizen's data."""
+    if isinstance(payload, dict):
+        if payload.get("id") and any(payload.get(key) is not None for key in
+                                     ("citizen_name", "citizen_id_last4", "citizen_birth_year")):
+            yield payload
+        for value in payload.values():
+            yield from _citizen_tickets(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            yield from _citizen_tickets(value)
+
+
+def log_citizen_views(principal: Principal, payload, via: str) -> None:
+    """Record in the audit log that `principal` was shown the citizen data inside `payload`."""
+    for ticket in _citizen_tickets(payload):
+        try:
+            maintenance.record_citizen_view(get_db(), current_app.config["CENTRE_ID"], now(), principal.kind,
+                                            principal.id, ticket["id"], via)
+        except sqlite3.OperationalError:
+            # The call itself is committed: failing the answer would make the clerk call again.
+            log.exception("audit: could not record that %s %s saw ticket %s", principal.kind, principal.id,
+                          ticket["id"])
 
 
 # ---- publishing ------------------------------------------------------------------------------

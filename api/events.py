@@ -5,22 +5,33 @@ import json
 import threading
 
 from flask import current_app, request
-from flask_socketio import emit, join_room
+from flask_socketio import disconnect, emit, join_room
 
 from kiosk.printing import printer_alerts
 from printers.protocol import PRINT_JOB, PRINT_RESULT, PRINTER_READY, parse_print_result
 from queueing import accounts, store
 from queueing.model import QueueError
-from web import get_db, get_queue, now, session_principal, socketio
+from web import get_db, get_queue, log_citizen_views, now, session_principal, socketio
 
 # sid -> Principal of each live connection; set on connect, dropped on disconnect.
 _connections: dict[str, accounts.Principal] = {}
 _connections_lock = threading.Lock()
+# sid -> bearer token of connections that gave one, checked again at every event (revocation).
+_tokens: dict[str, str] = {}
 
 
 def connection_principal() -> accounts.Principal:
+    """Who sent this event; a connection whose token was revoked since it connected is dropped."""
     with _connections_lock:
-        return _connections.get(request.sid, accounts.ANONYMOUS)
+        principal = _connections.get(request.sid, accounts.ANONYMOUS)
+        token = _tokens.get(request.sid)
+    if token is not None and accounts.principal_for_token(get_db(), token, now()) is None:
+        with _connections_lock:
+            _connections[request.sid] = accounts.ANONYMOUS
+            _tokens.pop(request.sid, None)
+        disconnect()
+        return accounts.ANONYMOUS
+    return principal
 
 
 def rooms_for(principal: accounts.Principal) -> list[str]:
@@ -52,6 +63,8 @@ def on_connect(auth=None):
         principal = session_principal() or accounts.ANONYMOUS
     with _connections_lock:
         _connections[request.sid] = principal
+        if token:
+            _tokens[request.sid] = token
     rooms = rooms_for(principal)
     for room in rooms:
         join_room(room)
@@ -59,8 +72,11 @@ def on_connect(auth=None):
     counter_rooms = [room for room in rooms if room.startswith("counter:")]
     if counter_rooms:
         snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]))
+        log_citizen_views(principal, snapshot["counter"], "socket:snapshot")
     if principal.is_manager:
-        snapshot["alerts"] = printer_alerts(get_db(), get_queue().centre_id)
+        from queueing import alerts as queue_alerts
+        snapshot["alerts"] = (printer_alerts(get_db(), get_queue().centre_id)
+                              + queue_alerts.current(get_db(), get_queue().centre_id, now()))
     snapshot["you"] = {"kind": principal.kind, "role": principal.role, "name": principal.name}
     emit("snapshot", snapshot)
 
@@ -69,6 +85,7 @@ def on_connect(auth=None):
 def on_disconnect(*_args):
     with _connections_lock:
         _connections.pop(request.sid, None)
+        _tokens.pop(request.sid, None)
 
 
 @socketio.on("track")
@@ -101,7 +118,9 @@ def on_watch_counter(counter_id):
     if not allowed:
         return {"error": "Không có quyền theo dõi quầy này (not allowed)", "code": "forbidden"}
     join_room(f"counter:{counter['id']}")
-    emit("counter_snapshot", queue.counter_snapshot(counter["id"]))
+    snapshot = queue.counter_snapshot(counter["id"])
+    log_citizen_views(principal, snapshot, "socket:watch_counter")
+    emit("counter_snapshot", snapshot)
     return {"ok": True}
 
 

@@ -1,30 +1,50 @@
 """The public HTTP API under /api/v1 (see CONTRACT.md): thin handlers over QueueService."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from kiosk.issuing import issue_for
 
 from queueing import accounts
 from queueing.model import Forbidden
-from web import ApiError, current_principal, get_db, get_queue, json_body, now, publish, require
+from queueing.service import PAUSE_REASONS
+from web import (ApiError, bearer_token, check_login_throttle, clear_login_failures, current_principal, get_db,
+                 get_queue, json_body, log_citizen_views, now, publish, record_login_failure, require)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def respond(outcome, status: int = 200):
     publish(outcome.events)
+    # A clerk's answers carry the called citizen's name: the audit log records who saw it.
+    log_citizen_views(current_principal(), outcome.result, request.endpoint)
     return jsonify(outcome.result), status
 
 
 @bp.post("/auth/login")
 def login():
     data = json_body({"username", "password"})
+    check_login_throttle(data.get("username"))
     user = accounts.authenticate(get_db(), data.get("username"), data.get("password"))
     if user is None:
+        record_login_failure(data.get("username"))
         raise ApiError("Sai tên đăng nhập hoặc mật khẩu (wrong username or password)", code="bad_credentials",
                        status=401)
+    clear_login_failures(data.get("username"))
     token = accounts.issue_staff_token(get_db(), user["id"], now())
     return jsonify({"token": token, "role": user["role"], "name": user["display_name"]})
+
+
+@bp.post("/auth/logout")
+def logout():
+    """Revoke the staff token this request carries; device tokens are revoked by an administrator (CLI)."""
+    json_body(set())
+    principal = require("staff")
+    token = bearer_token()
+    if token is None:
+        raise ApiError("Đăng xuất trang web bằng nút Đăng xuất (sign out of a page with its button)",
+                       code="no_token")
+    accounts.revoke_staff_token(get_db(), token, now())
+    return jsonify({"ok": True, "name": principal.name})
 
 
 @bp.get("/services")
@@ -47,18 +67,21 @@ def get_ticket(ticket_id):
 
 @bp.post("/counters/<int:counter_id>/sign-in")
 def sign_in(counter_id):
+    json_body(set())
     principal = require("clerk", "manager", "admin")
     return respond(get_queue().sign_in(counter_id, principal.id))
 
 
 @bp.post("/counters/<int:counter_id>/sign-out")
 def sign_out(counter_id):
+    json_body(set())
     principal = require("clerk", "manager", "admin")
     return respond(get_queue().sign_out(counter_id, principal.id))
 
 
 @bp.post("/counters/<int:counter_id>/call-next")
 def call_next(counter_id):
+    json_body(set())
     principal = require("clerk", "manager", "admin")
     return respond(get_queue().call_next(counter_id, principal.id))
 
@@ -66,11 +89,16 @@ def call_next(counter_id):
 @bp.post("/counters/<int:counter_id>/pause")
 def pause(counter_id):
     principal = require("clerk", "manager", "admin")
-    return respond(get_queue().pause(counter_id, principal.id, json_body({"reason"}).get("reason")))
+    reason = json_body({"reason"}).get("reason")
+    if reason is not None and (not isinstance(reason, str) or reason not in PAUSE_REASONS):
+        raise ApiError(f"Lý do tạm dừng phải là một trong: {', '.join(PAUSE_REASONS)} (unknown pause reason)",
+                       code="bad_reason")
+    return respond(get_queue().pause(counter_id, principal.id, reason))
 
 
 @bp.post("/counters/<int:counter_id>/resume")
 def resume(counter_id):
+    json_body(set())
     principal = require("clerk", "manager", "admin")
     return respond(get_queue().resume(counter_id, principal.id))
 
@@ -84,7 +112,9 @@ def counter_state(counter_id):
         raise Forbidden("Thiết bị không thuộc quầy này (device belongs to another counter)", code="forbidden")
     if principal.kind == "user" and not principal.is_manager and counter["clerk_id"] != principal.id:
         raise Forbidden("Cán bộ chưa đăng nhập tại quầy này (not signed in at this counter)", code="not_at_counter")
-    return jsonify(queue.counter_snapshot(counter_id))
+    snapshot = queue.counter_snapshot(counter_id)
+    log_citizen_views(principal, snapshot, request.endpoint)
+    return jsonify(snapshot)
 
 
 def _acting_counter(principal) -> int:
@@ -102,18 +132,21 @@ def _ticket_action():
 
 @bp.post("/tickets/<ticket_id>/recall")
 def recall(ticket_id):
+    json_body(set())
     queue, principal, counter_id = _ticket_action()
     return respond(queue.recall(ticket_id, counter_id, principal.id))
 
 
 @bp.post("/tickets/<ticket_id>/start")
 def start(ticket_id):
+    json_body(set())
     queue, principal, counter_id = _ticket_action()
     return respond(queue.start(ticket_id, counter_id, principal.id))
 
 
 @bp.post("/tickets/<ticket_id>/no-show")
 def no_show(ticket_id):
+    json_body(set())
     queue, principal, counter_id = _ticket_action()
     return respond(queue.no_show(ticket_id, counter_id, principal.id))
 

@@ -1,16 +1,14 @@
 """Manager pages: staff sign-in, and the live monitor."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from i18n import current_language, page_texts, translate
 from queueing import accounts
-from web import check_csrf, get_db, get_queue, staff_page
+from web import (ApiError, check_csrf, check_login_throttle, clear_login_failures, get_db, get_queue,
+                 record_login_failure, staff_page)
 
 bp = Blueprint("manager", __name__, template_folder="templates")
-
-LOGIN_ATTEMPTS_PER_WINDOW = 5
-LOGIN_WINDOW_S = 300
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -28,15 +26,17 @@ def login():
         return render_template("manager/login.html", next=next_page, error=None, username="")
     check_csrf()
     username = request.form.get("username", "")
-    limiter = current_app.extensions["luot_rate_limiter"]
-    if not limiter.allow(("login", username.lower(), request.remote_addr), LOGIN_ATTEMPTS_PER_WINDOW,
-                         LOGIN_WINDOW_S):
+    try:
+        check_login_throttle(username)
+    except ApiError:
         return render_template("manager/login.html", next=next_page, username=username,
                                error=translate("too_many_logins", lang)), 429
     user = accounts.authenticate(get_db(), username, request.form.get("password", ""))
     if user is None:
+        record_login_failure(username)
         return render_template("manager/login.html", next=next_page, username=username,
                                error=translate("bad_login", lang)), 401
+    clear_login_failures(username)
     session.clear()
     session["user_id"] = user["id"]
     # Changing the password ends every session made with the old one.

@@ -137,6 +137,23 @@ def revoke_staff_token(db, token: str, now: float) -> None:
         store.execute(db, "UPDATE staff_tokens SET revoked_at = ? WHERE token_hash = ?", (now, token_hash(token)))
 
 
+def revoke_user_tokens(db, username: str, now: float) -> int:
+    """End every signed-in API session of a staff member (a lost tablet); returns how many."""
+    with store.write_lock(db):
+        user_id = store.scalar(db, "SELECT id FROM users WHERE username = ?", (username,))
+        if user_id is None:
+            raise NotFound(f"Không có tài khoản '{username}' (unknown user)", code="unknown_user")
+        return store.execute(db, """UPDATE staff_tokens SET revoked_at = ?
+                                    WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?""",
+                             (now, user_id, now))
+
+
+def devices(db, centre_id: str) -> list[dict]:
+    """A centre's devices, oldest first; never their tokens (only hashes are stored)."""
+    return store.all_rows(db, """SELECT id, name, kind, printer_uri, counter_id, created_at, revoked_at
+                                 FROM devices WHERE centre_id = ? ORDER BY id""", (centre_id,))
+
+
 def user_principal(user: dict) -> Principal:
     return Principal("user", user["id"], user["display_name"] or user["username"], user["role"], user["centre_id"])
 

@@ -224,3 +224,81 @@ def print_agents(db):
         ALTER TABLE devices ADD COLUMN paper_mm INTEGER NOT NULL DEFAULT 80 CHECK (paper_mm IN (58, 80));
         """
     )
+
+
+@migrations(name="0002_stats_indexes")
+def stats_indexes(db):
+    """Daily statistics summaries (built on demand by stats.py) and triggers that mark a day stale."""
+    db.executescript(
+        """
+        -- a centre day whose summaries are built (ready = 1) or being built (ready = 0, by `token`);
+        -- any change to one of the day's tickets deletes this row, so a summary is never read stale
+        CREATE TABLE stats_days (
+            centre_id TEXT NOT NULL,
+            local_day TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            token TEXT NOT NULL,
+            ready INTEGER NOT NULL DEFAULT 0,
+            built_at REAL NOT NULL,
+            PRIMARY KEY (centre_id, local_day)
+        ) WITHOUT ROWID;
+        -- one day's figures for one key of one breakdown: counts and the sorted durations as
+        -- little-endian float64 arrays, so medians over many days stay exact
+        CREATE TABLE stats_daily (
+            id INTEGER PRIMARY KEY,
+            centre_id TEXT NOT NULL,
+            dimension TEXT NOT NULL,
+            local_day TEXT NOT NULL,
+            key INTEGER NOT NULL,
+            token TEXT NOT NULL,
+            counts BLOB NOT NULL,
+            waits BLOB NOT NULL,
+            services BLOB NOT NULL,
+            walks BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX stats_daily_key ON stats_daily (centre_id, dimension, local_day, key);
+        CREATE TRIGGER stats_stale_on_event AFTER INSERT ON ticket_events BEGIN
+            DELETE FROM stats_days WHERE centre_id = NEW.centre_id
+                AND local_day = (SELECT local_day FROM tickets WHERE id = NEW.ticket_id);
+        END;
+        CREATE TRIGGER stats_stale_on_event_delete AFTER DELETE ON ticket_events BEGIN
+            DELETE FROM stats_days WHERE centre_id = OLD.centre_id
+                AND local_day = (SELECT local_day FROM tickets WHERE id = OLD.ticket_id);
+        END;
+        CREATE TRIGGER stats_stale_on_procedure AFTER INSERT ON ticket_procedures BEGIN
+            DELETE FROM stats_days WHERE (centre_id, local_day) =
+                (SELECT centre_id, local_day FROM tickets WHERE id = NEW.ticket_id);
+        END;
+        CREATE TRIGGER stats_stale_on_procedure_delete AFTER DELETE ON ticket_procedures BEGIN
+            DELETE FROM stats_days WHERE (centre_id, local_day) =
+                (SELECT centre_id, local_day FROM tickets WHERE id = OLD.ticket_id);
+        END;
+        CREATE TRIGGER stats_stale_on_ticket_delete AFTER DELETE ON tickets BEGIN
+            DELETE FROM stats_days WHERE centre_id = OLD.centre_id AND local_day = OLD.local_day;
+        END;
+        -- SLA shares use the current target wait, so a new target makes every summary stale
+        CREATE TRIGGER stats_stale_on_target AFTER UPDATE OF target_wait_s ON services BEGIN
+            DELETE FROM stats_days WHERE centre_id = NEW.centre_id;
+        END;
+        """
+    )
+
+
+@migrations(name="0003_security")
+def security(db):
+    """Failed sign-ins for throttling across processes; the audit log names devices and tickets too."""
+    # One statement at a time: executescript() would commit the migration's transaction half-way.
+    for statement in (
+        """CREATE TABLE login_failures (
+               id INTEGER PRIMARY KEY,
+               key TEXT NOT NULL,
+               at REAL NOT NULL
+           )""",
+        "CREATE INDEX login_failures_key ON login_failures (key, at)",
+        "ALTER TABLE audit_log ADD COLUMN device_id INTEGER",
+        "ALTER TABLE audit_log ADD COLUMN ticket_id TEXT",
+        # who saw this ticket's citizen data (one row per viewer), and the log by time
+        "CREATE INDEX audit_log_ticket ON audit_log (ticket_id, action)",
+        "CREATE INDEX audit_log_time ON audit_log (centre_id, at)",
+    ):
+        db.execute(statement)

@@ -280,13 +280,15 @@ class QueueService:
             if service["daily_cap"] and store.issued_today(self.db, self.centre_id, service["id"], day) >= service["daily_cap"]:
                 raise Conflict("Đã hết số trong ngày cho lĩnh vực này (daily cap reached)", code="sold_out")
             sequence = store.next_sequence(self.db, self.centre_id, service["id"], day)
+            # If the clock was set back (NTP, a manual fix), a new ticket still queues behind today's others.
+            queue_at = max(now, store.latest_queue_time(self.db, self.centre_id, day) or now)
             ticket_id = secrets.token_urlsafe(12)
             row = {
                 "id": ticket_id, "centre_id": self.centre_id, "number_service_id": service["id"],
                 "local_day": day, "sequence": sequence,
                 "number": format_ticket_number(service["prefix"], sequence), "service_id": service["id"],
                 "priority_group_id": priority_id, "status": TicketStatus.WAITING.value, "issued_at": now,
-                "local_hour": local_hour(now, self.tz), "queue_at": now, "device_id": device_id,
+                "local_hour": local_hour(now, self.tz), "queue_at": queue_at, "device_id": device_id,
                 "lang": lang, "is_demo": int(is_demo),
             }
             if citizen is not None:

@@ -137,6 +137,11 @@ def add_ticket_event(db, centre_id: str, ticket_id: str, at: float, kind: str, f
     )
 
 
+def latest_queue_time(db, centre_id: str, day: str) -> float | None:
+    """The latest queue time of a local day's tickets."""
+    return scalar(db, "SELECT MAX(queue_at) FROM tickets WHERE centre_id = ? AND local_day = ?", (centre_id, day))
+
+
 def waiting_position(db, ticket: dict) -> int:
     """1-based place of a waiting ticket among those waiting for the same service or counter."""
     return 1 + scalar(
