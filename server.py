@@ -8,6 +8,7 @@ import os
 import secrets
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, jsonify, request
@@ -204,6 +205,18 @@ def _cli_database() -> tuple[Path, Path]:
     return Path(setting("LUOT_DB") or folder / "luot.sqlite3"), folder
 
 
+@contextmanager
+def cli_centre():
+    """The initialised database's connection and centre id for one command."""
+    database, folder = _cli_database()
+    centre_id = initialise(database, folder)
+    db = store.connect(database)
+    try:
+        yield db, centre_id
+    finally:
+        db.conn.close()
+
+
 def command_init(args) -> int:
     database, folder = _cli_database()
     centre_id = initialise(database, folder, args.centre or setting("LUOT_CENTRE"))
@@ -212,53 +225,41 @@ def command_init(args) -> int:
 
 
 def command_user_add(args) -> int:
-    database, folder = _cli_database()
-    centre_id = initialise(database, folder)
     password = sys.stdin.readline().rstrip("\r\n")
-    db = store.connect(database)
-    try:
+    with cli_centre() as (db, centre_id):
         accounts.create_user(db, centre_id, args.name, password, args.role, args.display_name or "", time.time())
-    finally:
-        db.conn.close()
     print(f"Đã tạo tài khoản {args.name} ({args.role}) — user created")
     return 0
 
 
 def command_device_add(args) -> int:
     from printers.drivers import parse_printer_uri
-    database, folder = _cli_database()
-    centre_id = initialise(database, folder)
     if args.printer:
         try:
             parse_printer_uri(args.printer)
         except ValueError as error:
             raise QueueError(f"Địa chỉ máy in không hợp lệ: {error} (bad printer URI)", code="bad_printer")
-    db = store.connect(database)
-    try:
-        counter_id = kiosk_id = None
+    with cli_centre() as (db, centre_id):
+        kiosk_id = counter_id = None
         if args.kiosk is not None:
-            kiosks = store.all_rows(db, """SELECT id FROM devices WHERE centre_id = ? AND kind = 'kiosk'
-                                           AND name = ? AND revoked_at IS NULL""", (centre_id, args.kiosk))
+            kiosks = store.active_kiosks_named(db, centre_id, args.kiosk)
             if len(kiosks) != 1:
                 raise QueueError(f"Cần đúng một kiosk tên '{args.kiosk}' (found {len(kiosks)} kiosks with that name)",
                                  code="unknown_kiosk")
-            kiosk_id = kiosks[0]["id"]
+            kiosk_id = kiosks[0]
         if args.counter is not None:
-            counter_id = store.scalar(db, "SELECT id FROM counters WHERE centre_id = ? AND number = ?",
-                                      (centre_id, args.counter))
+            counter_id = store.counter_id_by_number(db, centre_id, args.counter)
             if counter_id is None:
                 raise QueueError(f"Không có quầy số {args.counter} (unknown counter)", code="unknown_counter")
         token = accounts.create_device(db, centre_id, args.name, args.kind, time.time(),
                                        printer_uri=args.printer, counter_id=counter_id, kiosk_id=kiosk_id,
                                        paper_mm=args.paper)
-    finally:
-        db.conn.close()
     print(token)
     return 0
 
 
 def command_run(args) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     app = create_app()
     host, port = setting("LUOT_HOST"), int(setting("LUOT_PORT"))
     print(f"Lượt đang chạy tại http://{host}:{port}/  (kiosk /kiosk · quầy /counter · màn hình /display · "
@@ -269,18 +270,12 @@ def command_run(args) -> int:
 
 def command_demo_history(args) -> int:
     from queueing import demo_history
-    database, folder = _cli_database()
-    centre_id = initialise(database, folder)
-    db = store.connect(database)
-    try:
+    with cli_centre() as (db, centre_id):
         if args.delete:
-            removed = demo_history.delete_demo(db, centre_id)
-            print(f"Đã xóa dữ liệu mẫu (demo history deleted): {removed}")
+            print(f"Đã xóa dữ liệu mẫu (demo history deleted): {demo_history.delete_demo(db, centre_id)}")
             return 0
         started = time.time()
         result = demo_history.generate(db, centre_id, args.days, seed=args.seed, replace=args.replace)
-    finally:
-        db.conn.close()
     print(f"Đã tạo lịch sử mẫu {args.days} ngày trong {time.time() - started:.0f} s (demo history): {result}")
     return 0
 
@@ -302,51 +297,31 @@ def command_restore(args) -> int:
 
 
 def command_purge(args) -> int:
-    database, folder = _cli_database()
-    centre_id = initialise(database, folder)
-    db = store.connect(database)
-    try:
+    with cli_centre() as (db, centre_id):
         days = args.days if args.days is not None else maintenance.retention_days_of(db, centre_id)
         count = maintenance.purge_citizen_data(db, centre_id, time.time(), days)
-    finally:
-        db.conn.close()
     print(f"Đã xóa dữ liệu công dân của {count} phiếu cũ hơn {days} ngày (citizen data purged)")
     return 0
 
 
 def command_device_list(args) -> int:
-    database, folder = _cli_database()
-    centre_id = initialise(database, folder)
-    db = store.connect(database)
-    try:
+    with cli_centre() as (db, centre_id):
         for device in accounts.devices(db, centre_id):
             state = "revoked" if device["revoked_at"] else "active"
             print(f"{device['id']:4}  {device['kind']:8} {state:8} {device['name']}")
-    finally:
-        db.conn.close()
     return 0
 
 
 def command_device_revoke(args) -> int:
-    database, folder = _cli_database()
-    initialise(database, folder)
-    db = store.connect(database)
-    try:
+    with cli_centre() as (db, _centre_id):
         accounts.revoke_device(db, args.id, time.time())
-    finally:
-        db.conn.close()
     print(f"Đã thu hồi mã của thiết bị {args.id} (device token revoked)")
     return 0
 
 
 def command_user_revoke_tokens(args) -> int:
-    database, folder = _cli_database()
-    initialise(database, folder)
-    db = store.connect(database)
-    try:
+    with cli_centre() as (db, _centre_id):
         count = accounts.revoke_user_tokens(db, args.name, time.time())
-    finally:
-        db.conn.close()
     print(f"Đã thu hồi {count} mã đăng nhập của {args.name} (tokens revoked)")
     return 0
 

@@ -231,6 +231,16 @@ def services(db, centre_id: str, active_only: bool = True) -> list[dict]:
                     (centre_id,))
 
 
+def active_kiosks_named(db, centre_id: str, name: str) -> list[int]:
+    """Ids of the active kiosks with this name."""
+    return [row["id"] for row in all_rows(db, """SELECT id FROM devices WHERE centre_id = ? AND kind = 'kiosk'
+                                                 AND name = ? AND revoked_at IS NULL""", (centre_id, name))]
+
+
+def counter_id_by_number(db, centre_id: str, number: int) -> int | None:
+    return scalar(db, "SELECT id FROM counters WHERE centre_id = ? AND number = ?", (centre_id, number))
+
+
 def procedures(db, centre_id: str) -> list[dict]:
     """A centre's active procedures with their service code."""
     return all_rows(
