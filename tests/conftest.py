@@ -119,15 +119,19 @@ def app_instance_template(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def app(tmp_path, clock, app_instance_template):
+def make_app(folder: Path, template: Path, clock, tts: str = "none"):
+    """The app on a copy of the initialised instance folder, with its credentials attached."""
     from server import create_app
-    folder = tmp_path / "instance"
-    shutil.copytree(app_instance_template, folder)
-    application = create_app({"INSTANCE": str(folder), "DATABASE": str(folder / "luot.sqlite3"), "TTS": "none",
+    shutil.copytree(template, folder)
+    application = create_app({"INSTANCE": str(folder), "DATABASE": str(folder / "luot.sqlite3"), "TTS": tts,
                               "CLOCK": clock, "SECRET_KEY": TEST_SECRET, "TESTING": True})
     application.credentials = Credentials((folder / "credentials.txt").read_text())
     return application
+
+
+@pytest.fixture
+def app(tmp_path, clock, app_instance_template):
+    return make_app(tmp_path / "instance", app_instance_template, clock)
 
 
 @pytest.fixture

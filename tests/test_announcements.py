@@ -3,24 +3,18 @@ from __future__ import annotations
 
 import io
 import math
-import shutil
 import struct
 import wave
 
 import pytest
 
 import web
-from tests.conftest import TEST_SECRET, Credentials
+from tests.conftest import make_app
 
 
 @pytest.fixture
 def speaking_app(tmp_path, clock, app_instance_template):
-    from server import create_app
-    folder = tmp_path / "instance"
-    shutil.copytree(app_instance_template, folder)
-    application = create_app({"INSTANCE": str(folder), "DATABASE": str(folder / "luot.sqlite3"), "TTS": "espeak",
-                              "CLOCK": clock, "SECRET_KEY": TEST_SECRET, "TESTING": True})
-    application.credentials = Credentials((folder / "credentials.txt").read_text())
+    application = make_app(tmp_path / "instance", app_instance_template, clock, tts="espeak")
     yield application
     application.extensions["luot_announcer"].stop()
 

@@ -24,35 +24,16 @@ def local(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN).timestamp()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "template.sqlite3"
-    db = store.connect(path)
-    store.migrate(db)
-    centre.load_configuration(db, centre.demo_configuration(), time.time())
-    centre.create_staff(db, CENTRE, time.time())
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
-    return path
-
-
 def copy(template, folder):
     path = folder / "luot.sqlite3"
     shutil.copyfile(template, path)
     return store.connect(path)
 
 
-@pytest.fixture
-def db(template, tmp_path):
-    connection = copy(template, tmp_path)
-    yield connection
-    connection.conn.close()
-
-
 @pytest.fixture(scope="module")
-def history(template, tmp_path_factory):
+def history(demo_database, tmp_path_factory):
     """One generated history shared by the read-only checks."""
-    connection = copy(template, tmp_path_factory.mktemp("history"))
+    connection = copy(demo_database, tmp_path_factory.mktemp("history"))
     result = demo_history.generate(connection, CENTRE, DAYS, seed=7, end_day=LAST, daily_tickets=VOLUME)
     yield connection, result
     connection.conn.close()
@@ -114,8 +95,8 @@ def test_history_is_real_event_log_and_leaves_the_live_centre_as_it_was(history)
     assert store.scalar(db, "PRAGMA synchronous") == 2  # FULL again after the generator's NORMAL
 
 
-def test_generating_again_is_refused_and_replace_makes_the_same_history(template, tmp_path):
-    db = copy(template, tmp_path)
+def test_generating_again_is_refused_and_replace_makes_the_same_history(demo_database, tmp_path):
+    db = copy(demo_database, tmp_path)
     first = demo_history.generate(db, CENTRE, 3, seed=5, end_day=date(2026, 3, 4), daily_tickets=40)
     before = table_counts(db)
     with pytest.raises(QueueError) as refused:

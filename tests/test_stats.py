@@ -31,27 +31,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("stats") / "template.sqlite3"
-    db = store.connect(path)
-    store.migrate(db)
-    centre.load_configuration(db, centre.demo_configuration(), time.time())
-    centre.create_staff(db, CENTRE, time.time())
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
-    return path
-
-
-@pytest.fixture
-def db(template, tmp_path):
-    path = tmp_path / "luot.sqlite3"
-    shutil.copyfile(template, path)
-    connection = store.connect(path)
-    yield connection
-    connection.conn.close()
-
-
 class Desk:
     """Drives QueueService at given local times, by counter number."""
 
