@@ -123,6 +123,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(_=translate, csrf_token=web.csrf_token)
     app.context_processor(lambda: {"lang": current_language()})
     app.extensions["luot_rate_limiter"] = RateLimiter()
+    app.extensions["luot_pool"] = store.ConnectionPool(app.config["DATABASE"])
     app.extensions["luot_announcer"] = make_announcer(app)
     from kiosk.printing import Printing
     app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])

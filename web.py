@@ -22,16 +22,16 @@ socketio = SocketIO()
 
 
 def get_db():
-    """This request's (or this thread's) database connection, closed on teardown."""
+    """This request's (or Socket.IO event's) database connection, taken from the pool."""
     if "db" not in g:
-        g.db = store.connect(current_app.config["DATABASE"])
+        g.db = current_app.extensions["luot_pool"].acquire()
     return g.db
 
 
 def close_db(_exception=None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.conn.close()
+        current_app.extensions["luot_pool"].release(db)
 
 
 def now() -> float:

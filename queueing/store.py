@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,10 +16,10 @@ BUSY_TIMEOUT_MS = 10_000
 SYNCHRONOUS = "FULL"
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open one connection (one per thread) with WAL, durability and lock waiting set."""
+def connect(path: str | Path, shared: bool = False) -> sqlite_utils.Database:
+    """Open one connection with WAL, durability and lock waiting set; `shared` lets a pool hand it between threads."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=True)
+                           check_same_thread=not shared)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
@@ -34,18 +35,67 @@ def migrate(db: sqlite_utils.Database) -> None:
     migrations.apply(db)
 
 
+class ConnectionPool:
+    """Open connections kept for reuse: closing the last one to a WAL database checkpoints and fsyncs it,
+    which cost more than the request itself (bench/RESULTS.md)."""
+
+    def __init__(self, path: str | Path, keep: int = 16):
+        self.path = str(path)
+        self.keep = keep
+        self._idle: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> sqlite_utils.Database:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return connect(self.path, shared=True)
+
+    def release(self, db: sqlite_utils.Database) -> None:
+        """Give a connection back; a transaction left open by a failed request is rolled back first."""
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        with self._lock:
+            if len(self._idle) < self.keep:
+                self._idle.append(db)
+                return
+        db.conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.conn.close()
+
+
+# Writers of one process queue on a lock that wakes the next one at once; SQLite's busy handler
+# would make them sleep in steps of up to 100 ms although the write lock is free after ~1 ms.
+_process_writers: dict[str, threading.RLock] = {}
+_process_writers_guard = threading.Lock()
+
+
+def _process_writer(db: sqlite_utils.Database) -> threading.RLock:
+    writer = getattr(db, "_luot_writer", None)
+    if writer is None:
+        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+        with _process_writers_guard:
+            writer = db._luot_writer = _process_writers.setdefault(path, threading.RLock())
+    return writer
+
+
 @contextmanager
 def write_lock(db: sqlite_utils.Database):
     """One write transaction begun IMMEDIATE, so concurrent writers queue instead of failing."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
+    with _process_writer(db):
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
 
 
 def one(db: sqlite_utils.Database, sql: str, params=()) -> dict | None:
