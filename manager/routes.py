@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from i18n import current_language, page_texts, translate
-from queueing import accounts
-from web import (ApiError, check_csrf, check_login_throttle, clear_login_failures, get_db, get_queue,
+from queueing import accounts, stats
+from web import (ApiError, check_csrf, check_login_throttle, clear_login_failures, get_db, get_queue, now,
                  record_login_failure, staff_page)
 
 bp = Blueprint("manager", __name__, template_folder="templates")
@@ -60,5 +60,7 @@ def monitor():
     lang = current_language()
     texts = page_texts(["waiting", "closed", "counter", "clerk", "ticket", "state", "service", "disconnected",
                         "minutes", "recent_calls"], lang)
+    queue = get_queue()
     return render_template("manager/monitor.html", user=principal,
-                           page_data={"lang": lang, "texts": texts, "centre": get_queue().centre["name"]})
+                           page_data={"lang": lang, "texts": texts, "centre": queue.centre["name"],
+                                      "kpis": stats.today_kpis(get_db(), queue.centre_id, queue.tz, now())})

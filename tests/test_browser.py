@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from queueing import centre, store
+from queueing import centre, demo_history, store
 from queueing.service import QueueService
 from tests.conftest import ROOT, LiveServer, clerk_id, counter_id
 
@@ -548,7 +548,40 @@ def test_manager_monitor_updates_by_push(live_server, open_page):
     expect(waiting_tp).to_have_text("0")
     expect(page.locator("#monitor-calls li").first).to_contain_text(ticket["number"])
     assert page.evaluate("window.sameDocument") is True, "the monitor must update by push, not by reloading"
+    expect(page.locator("#kpi-waiting_now")).to_have_text("0")
+    expect(page.locator("#kpi-served")).to_have_text("0")
     screenshot(page, "manager-monitor.png")
+
+
+@pytest.mark.browser
+def test_manager_picks_a_range_and_sees_the_charts(live_server, open_page):
+    db = store.connect(live_server.folder / "luot.sqlite3")
+    try:
+        result = demo_history.generate(db, "demo", 7, seed=3, daily_tickets=80)
+    finally:
+        db.conn.close()
+    page = open_page(viewport={"width": 1600, "height": 1000})
+    login(page, live_server, "admin", "/manager/stats")
+    page.wait_for_url("**/manager/stats")
+    page.fill("input[name=from]", result["first_day"])
+    page.fill("input[name=to]", result["last_day"])
+    page.select_option("select[name=by]", "procedure")
+    page.click(".range-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*by=procedure.*"))
+    for canvas in ("chart-hourly", "chart-histogram", "chart-procedures"):
+        points = page.evaluate(f"Chart.getChart(document.getElementById('{canvas}')).data.datasets[0].data.length")
+        assert points > 0, canvas
+        # something was drawn: the canvas is not blank
+        assert page.evaluate(f"""(() => {{ const c = document.getElementById('{canvas}');
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true; return false; }})()""")
+    assert page.locator("#heatmap td").count() > 0
+    assert page.locator("#breakdown tbody tr").count() > 3
+    page.locator("#breakdown th").nth(1).click()  # sortable
+    expect(page.locator("#breakdown th").nth(1)).to_have_attribute("data-sort", "asc")
+    page.locator("details.chart-numbers summary").click()
+    expect(page.locator("#chart-tables table").first).to_be_visible()
+    screenshot(page, "manager-stats.png")
 
 
 # ---- reconnection ---------------------------------------------------------------------------------

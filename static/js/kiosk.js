@@ -44,7 +44,8 @@
   }
 
   function serviceButton(service) {
-    var unavailable = !service.open ? T.closed : (service.sold_out ? T.sold_out : null);
+    var unavailable = !service.open ? T.closed + (service.opening_hours_text ? " · " + service.opening_hours_text : "")
+                                    : (service.sold_out ? T.sold_out : null);
     return Luot.el("button", {type: "button", className: "service-button" + (unavailable ? " unavailable" : ""),
                               "data-service": service.code, disabled: !!unavailable,
                               onclick: function () { chooseService(service); }}, [

@@ -55,6 +55,26 @@
     });
   }
 
+  /* Today's headline figures: drawn now, refreshed after live changes at most every few seconds. */
+  var KPI_REFRESH_MS = 5000, kpiTimer = null;
+  function minutesText(seconds) { return seconds === null || seconds === undefined ? "—" : Luot.minutes(seconds) + " " + T.minutes; }
+  function renderKpis(kpis) {
+    $("kpi-waiting_now").textContent = String(kpis.waiting_now);
+    $("kpi-longest_wait_s").textContent = minutesText(kpis.longest_wait_s);
+    $("kpi-mean_wait_s").textContent = minutesText(kpis.mean_wait_s);
+    $("kpi-served").textContent = String(kpis.served);
+    $("kpi-sla_pct").textContent = kpis.sla_pct === null ? "—" : kpis.sla_pct + " %";
+    $("kpi-satisfaction_pct").textContent = kpis.satisfaction_pct === null ? "—" : kpis.satisfaction_pct + " %";
+  }
+  function refreshKpis() {
+    if (kpiTimer) return;
+    kpiTimer = setTimeout(function () {
+      kpiTimer = null;
+      Luot.api("GET", "/stats/today").then(function (response) { if (response.ok) renderKpis(response.data); });
+    }, KPI_REFRESH_MS);
+  }
+  renderKpis(data.kpis);
+
   Luot.connect({handlers: {
     snapshot: function (snapshot) {
       counters = {};
@@ -63,7 +83,7 @@
       alerts = snapshot.alerts || [];
       renderServices(snapshot.services); renderCounters(); renderCalls(); renderAlerts();
     },
-    queue_changed: function (payload) { renderServices(payload.services); },
+    queue_changed: function (payload) { refreshKpis(); renderServices(payload.services); },
     counter_changed: function (counter) {
       var known = counters[counter.counter] || {};
       Object.keys(counter).forEach(function (key) { known[key] = counter[key]; });
