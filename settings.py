@@ -13,8 +13,9 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("LUOT_HOST", "127.0.0.1", "Address the development server listens on (0.0.0.0 for the whole LAN)."),
-    Setting("LUOT_PORT", "5000", "Port the development server listens on."),
+    Setting("LUOT_HOST", "127.0.0.1", "Address the server listens on (development server and gunicorn.conf.py; "
+                                      "0.0.0.0 for the whole LAN)."),
+    Setting("LUOT_PORT", "5000", "Port the server listens on (development server and gunicorn.conf.py)."),
     Setting("LUOT_DB", None, "SQLite database file; default instance/luot.sqlite3."),
     Setting("LUOT_SECRET_KEY", None, "Signs sessions and keys ID-number hashes; generated into "
                                      "instance/secret_key when unset."),
