@@ -111,15 +111,12 @@ class QueueService:
 
     def queue_summary(self) -> dict:
         """Waiting counts and estimated waits per service (the `queue_changed` payload)."""
-        waiting = store.waiting_counts(self.db, self.centre_id)
-        serving = store.serving_counter_counts(self.db, self.centre_id)
-        means = store.mean_service_seconds(self.db, self.centre_id)
         rows = []
-        for service in store.services(self.db, self.centre_id):
-            count = waiting.get(service["id"], 0)
+        for service in store.service_queues(self.db, self.centre_id):
+            mean = service["mean_service_s"] or service["default_service_s"]
             rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
-                         "waiting": count,
-                         "estimated_wait_s": self._estimate(service, count, serving, means)})
+                         "waiting": service["waiting"],
+                         "estimated_wait_s": estimate_wait_seconds(service["waiting"], service["serving"], mean)})
         return {"services": rows}
 
     def _estimate(self, service: dict, people_ahead: int, serving: dict[int, int], means: dict[int, float]) -> int:

@@ -239,6 +239,26 @@ def serving_counter_counts(db, centre_id: str) -> dict[int, int]:
                GROUP BY cs.service_id""", (centre_id,))}
 
 
+def service_queues(db, centre_id: str, last: int = 30) -> list[dict]:
+    """Each active service in display order with its waiting tickets, the open counters serving it and
+    the mean service time of its last finished tickets: one statement for every `queue_changed`."""
+    return all_rows(
+        db,
+        """SELECT s.id, s.code, s.name, s.name_en, s.default_service_s,
+                  (SELECT COUNT(*) FROM tickets t
+                   WHERE t.centre_id = s.centre_id AND t.status = 'waiting' AND t.service_id = s.id) AS waiting,
+                  (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id
+                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS serving,
+                  (SELECT AVG(recent.finished_at - recent.started_at) FROM (
+                       SELECT t.started_at, t.finished_at FROM tickets t
+                       WHERE t.centre_id = s.centre_id AND t.service_id = s.id AND t.finished_at IS NOT NULL
+                         AND t.started_at IS NOT NULL
+                       ORDER BY t.finished_at DESC LIMIT ?) AS recent) AS mean_service_s
+           FROM services s WHERE s.centre_id = ? AND s.active = 1 ORDER BY s.sort_order, s.code""",
+        (last, centre_id),
+    )
+
+
 def mean_service_seconds(db, centre_id: str, last: int = 30) -> dict[int, float]:
     """Mean service time of each service's last finished tickets, for wait estimates (one statement)."""
     rows = db.conn.execute(
