@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import unicodedata
+from dataclasses import replace
 
 import pytest
 import segno
@@ -18,6 +19,7 @@ from printers import drivers
 from printers.drivers import (PrinterUnavailable, open_printer, parse_printer_uri, print_slip,
                               slip_bytes)
 from printers.slip import WIDTH_58MM_PX, WIDTH_80MM_PX, SlipData, _font, render_slip, wrap_text
+from printers.render_example import EXAMPLE_SLIP
 from printers.spooler import STOPPED_MESSAGE, PrintSpooler
 
 TRACK_URL = "http://192.168.1.10:5000/t/3f9a2c7e1b4d4e0f8a6b5c2d"
@@ -25,21 +27,8 @@ FAST_RETRIES = (0.05, 0.1, 0.2)
 
 
 def make_slip(**changes) -> SlipData:
-    """Return a typical Vietnamese slip, with any fields changed."""
-    fields = dict(
-        centre_name="Trung tâm Phục vụ hành chính công phường Bến Thành",
-        service_name="Tư pháp – Hộ tịch",
-        ticket_number="A012",
-        priority_label="Ưu tiên – Người cao tuổi",
-        people_ahead=7,
-        wait_low_min=10,
-        wait_high_min=15,
-        issued_at_local="08:15 24/11/2026",
-        track_url=TRACK_URL,
-        footer="Vui lòng giữ phiếu này và chú ý màn hình gọi số.",
-    )
-    fields.update(changes)
-    return SlipData(**fields)
+    """Return the typical Vietnamese example slip, with any fields changed."""
+    return replace(EXAMPLE_SLIP, **{"track_url": TRACK_URL, **changes})
 
 
 def decode_escpos(data: bytes) -> tuple[Image.Image, list[bytes]]:
