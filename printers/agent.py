@@ -84,6 +84,11 @@ class PrintAgent:
             self.client.connect(self.server, auth={"token": self.token}, wait_timeout=CONNECT_WAIT_S)
         except socketio.exceptions.ConnectionError:
             return False  # _on_connect_error has logged the reason
+        except ValueError as error:
+            # After a server-side close the disconnect callback can run while the Engine.IO transport is
+            # still closing ("Client is not in a disconnected state"): try again on the next round.
+            logger.info("previous connection still closing (%s)", error)
+            return False
         self._needs_connect.clear()
         return True
 
