@@ -222,3 +222,13 @@ def live_server(tmp_path):
     server = LiveServer(tmp_path).start()
     yield server
     server.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures the closing notes quote: role-matrix cells and schemathesis cases, when those tests ran."""
+    for module_name, function in (("tests.test_role_matrix", "matrix_summary"),
+                                  ("tests.test_openapi", "schemathesis_summary")):
+        module = sys.modules.get(module_name)
+        line = getattr(module, function)() if module else None
+        if line:
+            terminalreporter.write_line(line)

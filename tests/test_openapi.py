@@ -151,15 +151,14 @@ def test_every_operation_against_the_live_server(api_schema, tokens, method, pat
                                headers=headers)
 
     run()
+    assert RAN[(method, path)] > 0, "no case was sent for this operation"
 
 
-def test_schemathesis_ran_every_operation():
-    """Runs after the generated tests (same module, defined after them): a summary for the report."""
+def schemathesis_summary() -> str | None:
+    """The figure for the end of the run (printed by conftest's terminal summary), if the fuzzing ran."""
     if not RAN:
-        pytest.skip("run together with test_every_operation_against_the_live_server")
-    total = sum(RAN.values())
-    print(f"\nschemathesis: {total} cases over {len(RAN)} operations, 0 failures")
-    assert len(RAN) >= 20 and total >= 20 * 5
+        return None
+    return f"schemathesis: {sum(RAN.values())} cases over {len(RAN)} operations, 0 failures"
 
 
 def test_every_api_route_is_documented_and_nothing_else(app):

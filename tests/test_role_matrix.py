@@ -396,10 +396,10 @@ def test_socket_connections_see_only_what_they_may(world):
     pytest.matrix_cells = getattr(pytest, "matrix_cells", 0) + len(ROLES) * (len(HEARS) + 3)
 
 
-def test_matrix_summary():
+def matrix_summary() -> str | None:
+    """The figure for the end of the run (printed by conftest's terminal summary), if the matrix ran."""
     cells = getattr(pytest, "matrix_cells", 0)
     if not cells:
-        pytest.skip("run with the matrix tests")
-    print(f"\nrole matrix: {len(ROWS)} routes and {len(SOCKET_EVENTS)} socket events × {len(ROLES)} callers: "
-          f"{cells} cells checked")
-    assert cells >= len(ROWS) * len(ROLES)
+        return None
+    return (f"role matrix: {len(ROWS)} routes and {len(SOCKET_EVENTS)} socket events × {len(ROLES)} callers: "
+            f"{cells} cells checked")
