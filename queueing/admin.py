@@ -533,6 +533,18 @@ def create_service(db, centre_id: str, user_id, data: dict, now: float | None = 
     return Outcome(after, events)
 
 
+def _audit_change(db, centre_id: str, user_id, now, kind: str, target: dict, before: dict, after: dict) -> bool:
+    """Audit an update of one row (named activate/deactivate when only `active` changed); False if nothing changed."""
+    changed_before, changed_after = _diff(before, after)
+    if not changed_after:
+        return False
+    action = f"{kind}.update"
+    if set(changed_after) == {"active"}:
+        action = f"{kind}.activate" if after["active"] else f"{kind}.deactivate"
+    audit(db, centre_id, _now(now), user_id, action, {"type": kind, **target}, changed_before, changed_after)
+    return True
+
+
 def update_service(db, centre_id: str, user_id, service_id: int, data: dict, now: float | None = None) -> Outcome:
     """Change a service's names, prefix, target wait, cap, hours or order (its code stays)."""
     with store.write_lock(db):
@@ -541,15 +553,9 @@ def update_service(db, centre_id: str, user_id, service_id: int, data: dict, now
         before = service_view(row)
         _update_columns(db, "services", service_id, _service_columns(values))
         after = service_view(_row(db, "services", centre_id, service_id, "lĩnh vực"))
-        changed_before, changed_after = _diff(before, after)
-        events = []
-        if changed_after:
-            action = "service.update"
-            if set(changed_after) == {"active"}:
-                action = "service.activate" if after["active"] else "service.deactivate"
-            audit(db, centre_id, _now(now), user_id, action, {"type": "service", "id": service_id,
-                                                              "code": after["code"]}, changed_before, changed_after)
-            events = _queue_events(db, centre_id, "services")
+        changed = _audit_change(db, centre_id, user_id, now, "service", {"id": service_id, "code": after["code"]},
+                                before, after)
+        events = _queue_events(db, centre_id, "services") if changed else []
     return Outcome(after, events)
 
 
@@ -618,15 +624,9 @@ def update_procedure(db, centre_id: str, user_id, procedure_id: int, data: dict,
         before = _procedure_view(db, centre_id, procedure_id)
         _update_columns(db, "procedures", procedure_id, values)
         after = _procedure_view(db, centre_id, procedure_id)
-        changed_before, changed_after = _diff(before, after)
-        events = []
-        if changed_after:
-            action = "procedure.update"
-            if set(changed_after) == {"active"}:
-                action = "procedure.activate" if after["active"] else "procedure.deactivate"
-            audit(db, centre_id, _now(now), user_id, action, {"type": "procedure", "id": procedure_id,
-                                                              "code": after["code"]}, changed_before, changed_after)
-            events = _queue_events(db, centre_id, "procedures")
+        changed = _audit_change(db, centre_id, user_id, now, "procedure", {"id": procedure_id, "code": after["code"]},
+                                before, after)
+        events = _queue_events(db, centre_id, "procedures") if changed else []
     return Outcome(after, events)
 
 
@@ -670,15 +670,9 @@ def update_priority_group(db, centre_id: str, user_id, group_id: int, data: dict
         before = group_view(row)
         _update_columns(db, "priority_groups", group_id, values)
         after = group_view(_row(db, "priority_groups", centre_id, group_id, "nhóm ưu tiên"))
-        changed_before, changed_after = _diff(before, after)
-        events = []
-        if changed_after:
-            action = "priority_group.update"
-            if set(changed_after) == {"active"}:
-                action = "priority_group.activate" if after["active"] else "priority_group.deactivate"
-            audit(db, centre_id, _now(now), user_id, action, {"type": "priority_group", "id": group_id,
-                                                              "code": after["code"]}, changed_before, changed_after)
-            events = [_config_event("priority_groups")]
+        changed = _audit_change(db, centre_id, user_id, now, "priority_group", {"id": group_id, "code": after["code"]},
+                                before, after)
+        events = [_config_event("priority_groups")] if changed else []
     return Outcome(after, events)
 
 
@@ -772,16 +766,10 @@ def update_counter(db, centre_id: str, user_id, counter_id: int, data: dict, now
             _write_counter_services(db, counter_id, values.pop("services"))
         _update_columns(db, "counters", counter_id, values)
         after_view = counter_view(db, _row(db, "counters", centre_id, counter_id, "quầy"))
-        changed_before, changed_after = _diff(before, _without(after_view, "state"))
-        events = []
-        if changed_after:
-            action = "counter.update"
-            if set(changed_after) == {"active"}:
-                action = "counter.activate" if after_view["active"] else "counter.deactivate"
-            audit(db, centre_id, _now(now), user_id, action, {"type": "counter", "id": counter_id,
-                                                              "number": after_view["number"]},
-                  changed_before, changed_after)
-            events = _counter_events(db, centre_id, counter_id)
+        changed = _audit_change(db, centre_id, user_id, now, "counter",
+                                {"id": counter_id, "number": after_view["number"]}, before,
+                                _without(after_view, "state"))
+        events = _counter_events(db, centre_id, counter_id) if changed else []
     return Outcome(after_view, events)
 
 
