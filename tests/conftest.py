@@ -217,6 +217,21 @@ class LiveServer:
         return {"Authorization": "Bearer " + self.credentials.kiosk_token}
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; scripts/install.sh --test installs it (never a downloaded browser)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright, one per test module."""
+    from playwright import sync_api
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def live_server(tmp_path):
     server = LiveServer(tmp_path).start()

@@ -17,11 +17,8 @@ from queueing import centre, demo_history, store
 from queueing.service import QueueService
 from tests.conftest import ROOT, LiveServer, clerk_id, counter_id
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 KIOSK_SCREEN = {"width": 1280, "height": 800}
 COUNTER_SCREEN = {"width": 1280, "height": 800}
@@ -34,14 +31,6 @@ pytestmark = [pytest.mark.browser]
 
 
 # ---- fixtures and helpers -----------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def live_server(tmp_path, app_instance_template):

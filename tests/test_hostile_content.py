@@ -9,18 +9,14 @@ the text must be visible as typed.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from queueing import store
 from tests.conftest import ROOT, LiveServer
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 SAMPLES = json.loads((ROOT / "tests" / "data" / "cccd-qr-samples.json").read_text(encoding="utf-8"))
 HOSTILE_SCAN = SAMPLES["hostile"][0]["raw"]
 HOSTILE_NAME = HOSTILE_SCAN.split("|")[2]  # <script>alert(1)</script>
@@ -50,8 +46,7 @@ INJECTED = """() => {
   return found.concat(window.__violations || []);
 }"""
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+pytestmark = [pytest.mark.browser]
 
 
 def hostile_centre() -> dict:
@@ -79,14 +74,6 @@ def server(tmp_path_factory):
     live = LiveServer(folder).start()
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watch:

@@ -5,20 +5,18 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 
 from queueing import store
 from tests.conftest import ROOT
-from tests.test_browser import (CHROMIUM, Api, browser, expect, live_server, open_page,  # noqa: F401, F811 (fixtures)
+from tests.test_browser import (Api, expect, live_server, open_page,  # noqa: F401, F811 (fixtures)
                                  screenshot)
 
 TABLET = {"width": 1024, "height": 600}
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+pytestmark = [pytest.mark.browser]
 
 
 def add_counter_device(server, counter: int, name: str) -> str:
