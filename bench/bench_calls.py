@@ -16,7 +16,9 @@ with the pushes and the figure measures them, not the server (bench/RESULTS.md).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
+import os
 import random
 import sys
 import threading
@@ -26,15 +28,19 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, connect_screens, die_with_parent, prepare_instance, print_machine,  # noqa: E402
+from common import (ROOT, connect_async_screens, connect_screens, die_with_parent, prepare_instance, print_machine,  # noqa: E402
                     ProcessMeter, scratch_folder, Screen, Server, summary_ms, table)
 
 SERVICES = ["TP", "CT", "CA_CT", "CA_CC", "DD", "XD", "KD", "BTXH", "LLTP", "GT", "BHXH"]
 
 
-def screens_process(url: str, displays: int, monitors: int, monitor_token: str, ready, stop, results) -> None:
+def screens_process(url: str, displays: int, monitors: int, monitor_token: str, client: str, ready, stop,
+                    results) -> None:
     """A client process holding some screens; sends back (ticket_id, arrival) per screen."""
     die_with_parent()
+    if client == "asyncio":
+        asyncio.run(_hold_async_screens(url, displays, monitors, monitor_token, ready, stop, results))
+        return
     try:
         screens = connect_screens(url, displays)
         screens += connect_screens(url, monitors, token=monitor_token) if monitors else []
@@ -47,11 +53,34 @@ def screens_process(url: str, displays: int, monitors: int, monitor_token: str, 
     cpu = time.process_time()
     stop.wait()
     cpu = time.process_time() - cpu
-    arrivals = [[(data["ticket_id"], at) for at, data in screen.received["ticket_called"]] for screen in screens]
     connected = sum(screen.client.connected for screen in screens)
     for screen in screens:
         screen.close()
-    results.put(("arrivals", arrivals, connected, cpu))
+    results.put(("arrivals", _arrivals(screens), connected, cpu))
+
+
+async def _hold_async_screens(url: str, displays: int, monitors: int, monitor_token: str, ready, stop,
+                              results) -> None:
+    try:
+        screens = await connect_async_screens(url, displays)
+        screens += await connect_async_screens(url, monitors, token=monitor_token) if monitors else []
+    except Exception as error:  # noqa: BLE001
+        results.put(("error", repr(error)))
+        ready.set()
+        return
+    results.put(("connected", len(screens)))
+    ready.set()
+    cpu = time.process_time()
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    cpu = time.process_time() - cpu
+    connected = sum(screen.client.connected for screen in screens)
+    await asyncio.gather(*(screen.close() for screen in screens))
+    results.put(("arrivals", _arrivals(screens), connected, cpu))
+
+
+def _arrivals(screens) -> list[list[tuple[str, float]]]:
+    return [[(data["ticket_id"], at) for at, data in screen.received["ticket_called"]] for screen in screens]
 
 
 def clerk_loop(url: str, number: int, headers: dict, calls: int, interval: float, sent: dict, responses: list,
@@ -91,14 +120,23 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2.0,
                         help="calls per second over all counters (2/s: each counter every 10 s, ~20x a real peak)")
     parser.add_argument("--processes", type=int, default=4, help="client processes holding the screens")
+    parser.add_argument("--client", choices=("asyncio", "threads"), default="asyncio",
+                        help="python-socketio's AsyncClient (many screens on one loop per process) or its threaded "
+                             "Client (a few threads per screen: the client processes' own scheduling then adds "
+                             "to the figure)")
     parser.add_argument("--root", type=Path, default=ROOT, help="source tree to run the server from")
+    parser.add_argument("--server-cpus", type=lambda text: {int(cpu) for cpu in text.split(",")},
+                        help="pin the server to these CPUs and every client to the others, e.g. 0 (as if the "
+                             "screens and clerks were other machines)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
     print_machine()
     folder = scratch_folder("bench-calls", args.keep)
     credentials = prepare_instance(folder, counters=args.counters, kiosks=1, services_per_counter="all")
-    server = Server(folder, root=args.root).start()
+    server = Server(folder, root=args.root, cpus=args.server_cpus).start()
+    if args.server_cpus:
+        os.sched_setaffinity(0, set(range(os.cpu_count())) - args.server_cpus)  # the client processes inherit it
     context = multiprocessing.get_context("spawn")
     stop, results = context.Event(), context.Queue()
     workers, panels = [], []
@@ -125,8 +163,8 @@ def main() -> int:
             ready = context.Event()
             displays = displays_total // args.processes + (index < displays_total % args.processes)
             monitors = args.monitors // args.processes + (index < args.monitors % args.processes)
-            worker = context.Process(target=screens_process, args=(server.url, displays, monitors, admin, ready,
-                                                                   stop, results))
+            worker = context.Process(target=screens_process, args=(server.url, displays, monitors, admin, args.client,
+                                                                   ready, stop, results))
             worker.start()
             workers.append(worker)
             readies.append(ready)
@@ -195,8 +233,11 @@ def main() -> int:
             ("server peak RSS / threads", f"{usage['peak_rss']:.0f} MB / {usage['threads']}", "<= 200 MB"),
             ("CPU of the screens' client processes", f"{screens_cpu:.1f} s ({100 * screens_cpu / wall:.0f}% of one core)",
              "")]
-    print(table(f"Call-to-screen: {args.screens} screens in {args.processes} client processes, {args.counters} "
-                f"counters, {args.rate:g} calls/s (LUOT_TTS=none)", rows, ("measure", "value", "target")))
+    pinning = (f"; server on CPU {','.join(map(str, sorted(args.server_cpus)))}, clients on the others"
+               if args.server_cpus else "")
+    print(table(f"Call-to-screen: {args.screens} screens ({args.client} clients) in {args.processes} client processes, "
+                f"{args.counters} counters, {args.rate:g} calls/s (LUOT_TTS=none{pinning})", rows,
+                ("measure", "value", "target")))
     for line in (errors + log_errors)[:5]:
         print("  error:", line)
     ok = not errors and not log_errors and not missing and still_connected == connected

@@ -2,6 +2,7 @@
 Socket.IO screens, percentiles, the machine's description and a plain-text table."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -92,8 +93,8 @@ class Server:
     """The real server as a subprocess on a loopback port (production command by default)."""
 
     def __init__(self, folder: Path, command: list[str] | None = None, env: dict | None = None,
-                 root: Path = ROOT):
-        self.folder, self.root = folder, Path(root)
+                 root: Path = ROOT, cpus: set[int] | None = None):
+        self.folder, self.root, self.cpus = folder, Path(root), cpus
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = command or PRODUCTION_COMMAND
@@ -106,7 +107,7 @@ class Server:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=die_with_parent)
+                                        preexec_fn=self._in_child)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -119,6 +120,11 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()}")
+
+    def _in_child(self) -> None:
+        die_with_parent()
+        if self.cpus:
+            os.sched_setaffinity(0, self.cpus)
 
     def worker_pid(self) -> int:
         """The process that serves requests: gunicorn's single worker, or the server itself."""
@@ -192,20 +198,17 @@ class ProcessMeter:
 
 # ---- Socket.IO screens ------------------------------------------------------------------------
 
-class Screen:
-    """One Socket.IO client over WebSocket (a display, a monitor or a counter panel) recording arrivals."""
+class _Recorder:
+    """What every benchmark screen keeps: each awaited event's arrival (CLOCK_MONOTONIC) and payload,
+    and its disconnections."""
 
-    def __init__(self, url: str, token: str | None = None, events=("ticket_called",)):
-        import socketio
-        self.url, self.token = url, token
-        self.client = socketio.Client(reconnection=False)
+    def _record(self, client, events) -> None:
+        self.client = client
         self.received: dict[str, list] = {name: [] for name in events}
-        self.snapshot = threading.Event()
-        self.client.on("snapshot", lambda _data: self.snapshot.set())
         self.disconnects: list[tuple[float, object]] = []
-        self.client.on("disconnect", lambda *reason: self.disconnects.append((time.monotonic(), reason)))
+        client.on("disconnect", lambda *reason: self.disconnects.append((time.monotonic(), reason)))
         for name in events:
-            self.client.on(name, self._recorder(name))
+            client.on(name, self._recorder(name))
 
     def _recorder(self, name):
         bucket = self.received[name]
@@ -214,9 +217,24 @@ class Screen:
             bucket.append((time.monotonic(), data))
         return record
 
+    def _auth(self):
+        return {"token": self.token} if self.token else None
+
+
+class Screen(_Recorder):
+    """One Socket.IO client over WebSocket (a display, a monitor or a counter panel) recording arrivals.
+
+    python-socketio's threaded client: a few threads per connection, fine for a handful of screens."""
+
+    def __init__(self, url: str, token: str | None = None, events=("ticket_called",)):
+        import socketio
+        self.url, self.token = url, token
+        self._record(socketio.Client(reconnection=False), events)
+        self.snapshot = threading.Event()
+        self.client.on("snapshot", lambda _data: self.snapshot.set())
+
     def connect(self, timeout: float = 30.0) -> "Screen":
-        self.client.connect(self.url, transports=["websocket"], wait_timeout=timeout,
-                            auth={"token": self.token} if self.token else None)
+        self.client.connect(self.url, transports=["websocket"], wait_timeout=timeout, auth=self._auth())
         if not self.snapshot.wait(timeout):
             raise RuntimeError("no snapshot after connect")
         return self
@@ -224,6 +242,32 @@ class Screen:
     def close(self) -> None:
         try:
             self.client.disconnect()
+        except Exception:  # noqa: BLE001 - a benchmark tears down whatever is left
+            pass
+
+
+class AsyncScreen(_Recorder):
+    """The same screen on an asyncio loop (python-socketio's AsyncClient over aiohttp).
+
+    One process holds dozens of these without threads of their own. With the threaded client, 25
+    screens in a process are ~75 threads taking turns at one GIL, and the time a message waits for
+    its thread is added to the latency being measured (bench/RESULTS.md)."""
+
+    def __init__(self, url: str, token: str | None = None, events=("ticket_called",)):
+        import socketio
+        self.url, self.token = url, token
+        self._record(socketio.AsyncClient(reconnection=False), events)
+        self.snapshot = asyncio.Event()
+        self.client.on("snapshot", lambda _data: self.snapshot.set())
+
+    async def connect(self, timeout: float = 30.0) -> "AsyncScreen":
+        await self.client.connect(self.url, transports=["websocket"], wait_timeout=timeout, auth=self._auth())
+        await asyncio.wait_for(self.snapshot.wait(), timeout)
+        return self
+
+    async def close(self) -> None:
+        try:
+            await self.client.disconnect()
         except Exception:  # noqa: BLE001 - a benchmark tears down whatever is left
             pass
 
@@ -245,6 +289,22 @@ def connect_screens(url: str, count: int, token: str | None = None, events=("tic
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} screens failed to connect: {errors[0]!r}")
+    return screens
+
+
+async def connect_async_screens(url: str, count: int, token: str | None = None, events=("ticket_called",),
+                                parallel: int = 10) -> list[AsyncScreen]:
+    """`connect_screens` for AsyncScreens on the running loop."""
+    screens = [AsyncScreen(url, token, events) for _ in range(count)]
+    gate = asyncio.Semaphore(parallel)
+
+    async def connect(screen):
+        async with gate:
+            await screen.connect()
+    outcomes = await asyncio.gather(*(connect(screen) for screen in screens), return_exceptions=True)
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     if errors:
         raise RuntimeError(f"{len(errors)} screens failed to connect: {errors[0]!r}")
     return screens
