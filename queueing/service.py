@@ -234,10 +234,13 @@ class QueueService:
                                                                   "counter", "counter_name", "rating")},
                       (ticket_room(ticket_id),))]
 
-    def _counter_events(self, counter_id: int) -> list[Event]:
+    def _counter_events(self, counter_id: int, state_changed: bool = False) -> list[Event]:
         counter = self.counter(counter_id)
-        # Hall displays hear it too, so a paused or closed counter dims there at once.
-        return [Event("counter_changed", self.counter_view(counter), ("monitor", "display", counter_room(counter_id)))]
+        # Hall displays hear it only when the counter opens, pauses or closes (it dims there at once):
+        # a call already reaches them as `ticket_called`, and every other message per call to every
+        # display is work for the server at the moment the call is pushed (bench/RESULTS.md).
+        rooms = ("monitor", "display", counter_room(counter_id)) if state_changed else ("monitor", counter_room(counter_id))
+        return [Event("counter_changed", self.counter_view(counter), rooms)]
 
     def _queue_event(self) -> Event:
         return Event("queue_changed", self.queue_summary(), ALL)
@@ -351,7 +354,7 @@ class QueueService:
                 self._set_counter(counter["id"], clerk_id=clerk_id, state=CounterState.OPEN.value,
                                   pause_reason=None)
                 self._counter_log(counter["id"], "signed_in", clerk_id)
-            events = self._counter_events(counter["id"]) + [self._queue_event()]
+            events = self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -368,7 +371,7 @@ class QueueService:
             self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
                               pause_reason=None, current_ticket_id=None)
             self._counter_log(counter["id"], "signed_out", clerk_id)
-            events += self._counter_events(counter["id"]) + [self._queue_event()]
+            events += self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -383,7 +386,7 @@ class QueueService:
             if counter["state"] != CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
                 self._counter_log(counter["id"], "paused", clerk_id, reason)
-            events = self._counter_events(counter["id"]) + [self._queue_event()]
+            events = self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -394,7 +397,7 @@ class QueueService:
             if counter["state"] == CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
                 self._counter_log(counter["id"], "resumed", clerk_id)
-            events = self._counter_events(counter["id"]) + [self._queue_event()]
+            events = self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 

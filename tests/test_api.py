@@ -162,17 +162,23 @@ def test_socketio_snapshot_and_live_events(app, client, api):
     monitor = web.socketio.test_client(app, auth={"token": api.token("admin")})
     monitor.get_received()
     client.post("/api/v1/counters/1/sign-in", headers=clerk)
+    opened = [m["args"][0] for m in display.get_received() if m["name"] == "counter_changed"]
+    assert [(c["number"], c["state"]) for c in opened] == [(1, "open")]  # the hall sees the counter open
     ticket = api.issue("TP")
     client.post("/api/v1/counters/1/call-next", headers=clerk)
     received = display.get_received()
     names = [m["name"] for m in received]
-    assert "queue_changed" in names and "ticket_called" in names
-    changed = [m["args"][0] for m in received if m["name"] == "counter_changed"]
-    assert changed and all("citizen_name" not in str(payload) for payload in changed)  # counters dim live, no personal data
+    # a call reaches displays as ticket_called alone: its counter's state did not change
+    assert "queue_changed" in names and "ticket_called" in names and "counter_changed" not in names
     call = next(m["args"][0] for m in received if m["name"] == "ticket_called")
     assert call["number"] == ticket["number"] and call["counter"] == 1 and call["recall"] is False
     assert call["announcement"]["text"].startswith("Xin mời công dân có số thứ tự A không không một")
     assert "counter_changed" in [m["name"] for m in monitor.get_received()]
+    client.post(f"/api/v1/tickets/{ticket['id']}/no-show", headers=clerk)
+    client.post("/api/v1/counters/1/pause", json={"reason": "break"}, headers=clerk)
+    changed = [m["args"][0] for m in display.get_received() if m["name"] == "counter_changed"]
+    assert [(c["number"], c["state"]) for c in changed] == [(1, "paused")]  # it dims on the display at once
+    assert all("citizen_name" not in str(payload) for payload in opened + changed)
 
 
 def test_socketio_refuses_a_bad_token_and_tracks_a_ticket(app, api):
