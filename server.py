@@ -125,6 +125,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["luot_rate_limiter"] = RateLimiter()
     app.extensions["luot_pool"] = store.ConnectionPool(app.config["DATABASE"])
     app.extensions["luot_announcer"] = make_announcer(app)
+    app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config))
     from kiosk.printing import Printing
     app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])
     app.teardown_appcontext(web.close_db)
@@ -141,6 +142,18 @@ def create_app(config: dict | None = None) -> Flask:
         from manager.admin_routes import alert_loop
         web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
     return app
+
+
+def queue_push_interval(config: dict) -> float:
+    """LUOT_QUEUE_PUSH_MS (or the QUEUE_PUSH_MS config key) in seconds; refuses to start on a bad value."""
+    text = str(config.get("QUEUE_PUSH_MS", setting("LUOT_QUEUE_PUSH_MS")))
+    try:
+        milliseconds = float(text)
+    except ValueError:
+        milliseconds = -1
+    if not 0 <= milliseconds <= 10_000:
+        raise SystemExit(f"LUOT_QUEUE_PUSH_MS must be a number of milliseconds from 0 to 10000, not {text!r}")
+    return milliseconds / 1000
 
 
 def make_announcer(app: Flask):

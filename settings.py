@@ -29,6 +29,8 @@ SETTINGS = [
                                    "default ./instance."),
     Setting("LUOT_ASSISTANT", "rules", "Kiosk assistant backend; 'rules' (built in) is the default."),
     Setting("LUOT_HTTPS", "0", "1 when served over HTTPS (marks cookies Secure)."),
+    Setting("LUOT_QUEUE_PUSH_MS", "250", "Waiting counts (`queue_changed`) go to screens at most this often, the "
+                                         "newest only, so calls reach the displays first; 0 sends every change."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -6,6 +6,8 @@ import logging
 import math
 import secrets
 import sqlite3
+import threading
+import time
 
 from flask import current_app, g, jsonify, request, session
 from flask_socketio import SocketIO
@@ -230,6 +232,7 @@ def log_citizen_views(principal: Principal, payload, via: str) -> None:
 def publish(events: list[Event]) -> None:
     """Emit events after their transaction committed; announcements get their audio here."""
     announcer = current_app.extensions.get("luot_announcer")
+    summaries = current_app.extensions.get("luot_queue_summaries")
     for event in events:
         payload = event.payload
         if event.name == "ticket_called" and announcer is not None:
@@ -239,10 +242,58 @@ def publish(events: list[Event]) -> None:
                 announcement["audio_url"] = f"/audio/{key}.wav"
         for hook in current_app.extensions.get("luot_publish_hooks", []):
             hook(event)
-        if event.rooms == ("*",):
-            socketio.emit(event.name, payload)
+        if event.name == "queue_changed" and summaries is not None:
+            summaries.push(event)
         else:
-            socketio.emit(event.name, payload, to=list(event.rooms))
+            emit_event(event)
+
+
+def emit_event(event: Event) -> None:
+    if event.rooms == ("*",):
+        socketio.emit(event.name, event.payload)
+    else:
+        socketio.emit(event.name, event.payload, to=list(event.rooms))
+
+
+class NewestSummary:
+    """Sends only the newest of a summary event, `interval` seconds after the first change of a burst.
+
+    `queue_changed` carries the whole queue (waiting counts and estimates per service), so a screen
+    needs only the newest one. Every message to every screen wakes that socket's own thread in the
+    one worker (threading mode); holding the summary back a moment lets a call's `ticket_called`
+    reach every display first, and turns a burst of changes (kiosks at opening time) into one
+    message per screen instead of one per ticket (bench/RESULTS.md). Nobody reads a waiting count
+    to the quarter of a second; an interval of 0 sends every summary at once.
+    """
+
+    def __init__(self, interval: float, emit=emit_event):
+        self.interval, self.emit = interval, emit
+        self.lock = threading.Lock()
+        self.newest: Event | None = None  # held back, not yet sent
+        self.sent_created = float("-inf")
+
+    def push(self, event: Event) -> None:
+        if self.interval <= 0:
+            self.emit(event)
+            return
+        with self.lock:
+            if event.created <= self.sent_created:
+                return  # a newer state already went out
+            scheduled = self.newest is not None
+            if not scheduled or event.created >= self.newest.created:
+                self.newest = event
+        if not scheduled:
+            threading.Thread(target=self._send_later, name="queue-summary", daemon=True).start()
+
+    def _send_later(self) -> None:
+        time.sleep(self.interval)
+        with self.lock:
+            event, self.newest = self.newest, None
+            self.sent_created = event.created
+        try:
+            self.emit(event)
+        except Exception:  # noqa: BLE001 - a lost summary must not kill the thread silently; the next change resends
+            log.exception("could not push %s", event.name)
 
 
 # ---- pages ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Ticket issue throughput and latency: N kiosks issuing tickets as fast as the server answers.
 
 Starts the real server with the production command (gunicorn -c gunicorn.conf.py) on a loopback
-port, connects some display screens (every ticket broadcasts `queue_changed` to them), then lets
+port, connects some display screens (they hear `queue_changed`, the newest every 250 ms), then lets
 `--kiosks` threads, each with its own kiosk token and keep-alive HTTP connection, POST
 /api/v1/tickets in a closed loop. Prints a table and exits.
 
@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (ROOT, connect_screens, die_with_parent, prepare_instance, print_machine,  # noqa: E402
@@ -98,7 +100,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=3000, help="tickets issued in the measured phase")
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--displays", type=int, default=0,
-                        help="display screens connected meanwhile (each hears queue_changed for every ticket)")
+                        help="display screens connected meanwhile (each hears the newest queue_changed every 250 ms)")
     parser.add_argument("--processes", type=int, default=2, help="client processes the kiosks are spread over")
     parser.add_argument("--root", type=Path, default=ROOT, help="source tree to run the server from")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder (server log)")
@@ -119,11 +121,18 @@ def main() -> int:
         latencies, errors, wall, client_cpu = run_phase(server.url, credentials.kiosk_tokens, args.tickets, 1000,
                                                        args.processes)
         usage = meter.report()
-        deadline = time.time() + 10  # let the last broadcasts arrive
         issued = len(latencies)
-        while time.time() < deadline and any(len(s.received["queue_changed"]) < issued for s in screens):
+        waiting = sum(s["waiting"] for s in requests.get(server.url + "/api/v1/queue", timeout=30, headers={
+            "Authorization": "Bearer " + credentials.kiosk_tokens[0]}).json()["services"])
+
+        def shows_the_count(screen):
+            updates = screen.received["queue_changed"]
+            return bool(updates) and sum(s["waiting"] for s in updates[-1][1]["services"]) == waiting
+        deadline = time.time() + 10  # let the last broadcasts arrive
+        while time.time() < deadline and not all(shows_the_count(screen) for screen in screens):
             time.sleep(0.1)
-        missed = sum(max(0, issued - len(s.received["queue_changed"])) for s in screens)
+        missed = sum(not shows_the_count(screen) for screen in screens)
+        updates = sum(len(screen.received["queue_changed"]) for screen in screens) / max(1, len(screens))
         log_errors = server.errors_in_log()
     finally:
         for screen in screens:
@@ -136,7 +145,8 @@ def main() -> int:
             ("latency p50", f"{stats['p50']:.1f} ms", ""), ("latency p95", f"{stats['p95']:.1f} ms", ""),
             ("latency p99", f"{stats['p99']:.1f} ms", ""), ("latency max", f"{stats['max']:.1f} ms", ""),
             ("HTTP errors", len(errors), "0"), ("server log errors", len(log_errors), "0"),
-            ("queue_changed missed by displays", missed, "0"),
+            ("displays not showing the final waiting count", missed, "0"),
+            ("queue_changed received per display", f"{updates:.0f}", "newest only, every LUOT_QUEUE_PUSH_MS"),
             ("server CPU", f"{usage['cpu_s']:.1f} s ({usage['cpu_pct']:.0f}% of one core)", ""),
             ("server peak RSS", f"{usage['peak_rss']:.0f} MB", "<= 200 MB"),
             ("client CPU (kiosk processes)", f"{client_cpu:.1f} s", "")]

@@ -119,12 +119,17 @@ def app_instance_template(tmp_path_factory):
     return folder
 
 
-def make_app(folder: Path, template: Path, clock, tts: str = "none"):
-    """The app on a copy of the initialised instance folder, with its credentials attached."""
+def make_app(folder: Path, template: Path, clock, tts: str = "none", queue_push_ms: float = 0):
+    """The app on a copy of the initialised instance folder, with its credentials attached.
+
+    Waiting counts are pushed at once (not the served default, one every 250 ms) so that tests with
+    Flask-SocketIO's synchronous test client see every `queue_changed` of a request when it returns;
+    the held-back summaries have their own tests (test_push.py) and every live-server test runs the default."""
     from server import create_app
     shutil.copytree(template, folder)
     application = create_app({"INSTANCE": str(folder), "DATABASE": str(folder / "luot.sqlite3"), "TTS": tts,
-                              "CLOCK": clock, "SECRET_KEY": TEST_SECRET, "TESTING": True})
+                              "CLOCK": clock, "SECRET_KEY": TEST_SECRET, "TESTING": True,
+                              "QUEUE_PUSH_MS": queue_push_ms})
     application.credentials = Credentials((folder / "credentials.txt").read_text())
     return application
 
