@@ -256,44 +256,55 @@ def emit_event(event: Event) -> None:
 
 
 class NewestSummary:
-    """Sends only the newest of a summary event, `interval` seconds after the first change of a burst.
+    """Sends `queue_changed` with the waiting counts as they are when it is sent, at most once per `interval`.
 
-    `queue_changed` carries the whole queue (waiting counts and estimates per service), so a screen
-    needs only the newest one. Every message to every screen wakes that socket's own thread in the
-    one worker (threading mode); holding the summary back a moment lets a call's `ticket_called`
-    reach every display first, and turns a burst of changes (kiosks at opening time) into one
-    message per screen instead of one per ticket (bench/RESULTS.md). Nobody reads a waiting count
-    to the quarter of a second; an interval of 0 sends every summary at once.
+    The summary (waiting counts and estimates per service) is made after the commit, when it goes
+    out, not inside each change's transaction: it always shows the newest state, and a burst of
+    changes (kiosks at opening time) costs one query and one message per screen instead of one per
+    ticket. Holding it back a moment also lets a call's `ticket_called` reach every display first:
+    every message to every screen wakes that socket's own thread in the one worker (threading mode;
+    bench/RESULTS.md). Nobody reads a waiting count to the quarter of a second; an interval of 0
+    sends one at every change.
     """
 
-    def __init__(self, interval: float, emit=emit_event):
-        self.interval, self.emit = interval, emit
-        self.lock = threading.Lock()
-        self.newest: Event | None = None  # held back, not yet sent
-        self.sent_created = float("-inf")
+    def __init__(self, interval: float, summarise, emit=emit_event):
+        self.interval, self.summarise, self.emit = interval, summarise, emit
+        self.lock = threading.Lock()  # guards `pending`
+        self.sending = threading.Lock()  # one summary made and sent at a time, so they go out in order
+        self.pending: Event | None = None  # the change that started the running interval
 
     def push(self, event: Event) -> None:
         if self.interval <= 0:
-            self.emit(event)
+            self._send(event)
             return
         with self.lock:
-            if event.created <= self.sent_created:
-                return  # a newer state already went out
-            scheduled = self.newest is not None
-            if not scheduled or event.created >= self.newest.created:
-                self.newest = event
-        if not scheduled:
-            threading.Thread(target=self._send_later, name="queue-summary", daemon=True).start()
+            if self.pending is not None:
+                return  # the summary already due will show this change too
+            self.pending = event
+        threading.Thread(target=self._send_later, name="queue-summary", daemon=True).start()
 
     def _send_later(self) -> None:
         time.sleep(self.interval)
         with self.lock:
-            event, self.newest = self.newest, None
-            self.sent_created = event.created
+            event, self.pending = self.pending, None
         try:
-            self.emit(event)
-        except Exception:  # noqa: BLE001 - a lost summary must not kill the thread silently; the next change resends
+            self._send(event)
+        except Exception:  # noqa: BLE001 - logged; the next change sends a fresh summary
             log.exception("could not push %s", event.name)
+
+    def _send(self, event: Event) -> None:
+        with self.sending:
+            self.emit(Event(event.name, self.summarise(), event.rooms))
+
+
+def queue_summary_now(app) -> dict:
+    """The centre's waiting counts as committed now, on a pooled connection (from any thread)."""
+    pool = app.extensions["luot_pool"]
+    db = pool.acquire()
+    try:
+        return QueueService(db, app.config["CENTRE_ID"], clock=app.config["CLOCK"]).queue_summary()
+    finally:
+        pool.release(db)
 
 
 # ---- pages ------------------------------------------------------------------------------------

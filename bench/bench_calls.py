@@ -2,16 +2,18 @@
 
 Starts the real server with the production command on a loopback port, opens 20 counters (each
 clerk signed in, with its counter panel's Socket.IO connection), connects 100 display and monitor
-clients over WebSocket (spread over a few client processes so one client's GIL does not delay
-the others), then the 20 clerks call tickets at a steady overall rate: call-next, then no-show to
+clients over WebSocket (python-socketio's AsyncClient, 25 to an asyncio loop in each of 4 client
+processes), then the 20 clerks call tickets at a steady overall rate: call-next, then no-show to
 free the counter for the next call. For every call and every screen, latency = arrival of
 `ticket_called` − the moment the clerk's request was sent (both CLOCK_MONOTONIC, one machine).
 
     .venv/bin/python bench/bench_calls.py [--screens 100] [--counters 20] [--calls 200] [--rate 2]
+                                          [--client asyncio|threads] [--server-cpus 0]
 
 The default rate, 2 calls/s, is each counter calling every 10 s: about 20 times a busy centre's
-peak. At 10 calls/s the 100 Python clients (on the same 2 cores as the server) cannot keep up
-with the pushes and the figure measures them, not the server (bench/RESULTS.md).
+peak. The clients share the machine's 2 cores with the server, so the figure is an upper bound
+of what displays on their own machines see; `--client threads` (python-socketio's threaded
+Client, a few threads per screen) adds those threads' scheduling to it (bench/RESULTS.md).
 """
 from __future__ import annotations
 

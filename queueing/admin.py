@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import accounts, store
 from .alerts import ALERT_DEFAULTS
 from .model import Conflict, DeviceKind, Event, NotFound, Outcome, QueueError, Role
-from .service import ALL, DEFAULT_SETTINGS, WEEKDAYS, QueueService, counter_room
+from .service import ALL, DEFAULT_SETTINGS, WEEKDAYS, QueueService, counter_room, queue_changed
 from .speech_vi import LETTER_NAMES_VI, validate_template
 from .text import nfc
 
@@ -453,7 +453,7 @@ def _config_event(section: str) -> Event:
 
 
 def _queue_events(db, centre_id: str, section: str) -> list[Event]:
-    return [_config_event(section), Event("queue_changed", QueueService(db, centre_id).queue_summary(), ALL)]
+    return [_config_event(section), queue_changed()]
 
 
 # ---- services ---------------------------------------------------------------------------------
@@ -725,7 +725,7 @@ def _counter_events(db, centre_id: str, counter_id: int) -> list[Event]:
     return [_config_event("counters"),
             Event("counter_changed", {**queue.counter_view(row), "active": bool(row["active"])},
                   ("monitor", counter_room(counter_id))),
-            Event("queue_changed", queue.queue_summary(), ALL)]
+            queue_changed()]
 
 
 def _write_counter_services(db, counter_id: int, service_ids: list[int]) -> None:

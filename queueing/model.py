@@ -1,7 +1,6 @@
 """Domain objects of a centre's queue: tickets, services, counters and the events they emit."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -78,8 +77,6 @@ class Event:
     name: str
     payload: dict
     rooms: tuple[str, ...]
-    # When it was made, inside its transaction: of two summaries, the later one is the newer state.
-    created: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass

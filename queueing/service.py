@@ -43,6 +43,13 @@ def counter_room(counter_id: int) -> str:
     return f"counter:{counter_id}"
 
 
+def queue_changed() -> Event:
+    """The waiting counts changed. Its payload, `QueueService.queue_summary()`, is made by whoever
+    sends it, after the commit (web.NewestSummary): it then shows the newest committed state, and a
+    burst of changes costs one summary instead of one per change."""
+    return Event("queue_changed", {}, ALL)
+
+
 class QueueService:
     """The domain core's front door; handlers call it and publish the events it returns."""
 
@@ -242,9 +249,6 @@ class QueueService:
         rooms = ("monitor", "display", counter_room(counter_id)) if state_changed else ("monitor", counter_room(counter_id))
         return [Event("counter_changed", self.counter_view(counter), rooms)]
 
-    def _queue_event(self) -> Event:
-        return Event("queue_changed", self.queue_summary(), ALL)
-
     def _call_event(self, ticket_id: str) -> Event:
         row = store.ticket_row(self.db, ticket_id)
         payload = self.call_view(row)
@@ -302,7 +306,7 @@ class QueueService:
             public["estimated_wait_s"] = self._estimate(service, public["position"] - 1,
                                                         store.serving_counter_counts(self.db, self.centre_id),
                                                         store.mean_service_seconds(self.db, self.centre_id))
-            events = [self._queue_event()]
+            events = [queue_changed()]
         return Outcome(public, events)
 
     def _priority_id(self, priority) -> int | None:
@@ -354,7 +358,7 @@ class QueueService:
                 self._set_counter(counter["id"], clerk_id=clerk_id, state=CounterState.OPEN.value,
                                   pause_reason=None)
                 self._counter_log(counter["id"], "signed_in", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -371,7 +375,7 @@ class QueueService:
             self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
                               pause_reason=None, current_ticket_id=None)
             self._counter_log(counter["id"], "signed_out", clerk_id)
-            events += self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
+            events += self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -386,7 +390,7 @@ class QueueService:
             if counter["state"] != CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
                 self._counter_log(counter["id"], "paused", clerk_id, reason)
-            events = self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -397,7 +401,7 @@ class QueueService:
             if counter["state"] == CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
                 self._counter_log(counter["id"], "resumed", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [self._queue_event()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -471,7 +475,7 @@ class QueueService:
 
     def _after_call(self, ticket_id: str, counter_id: int) -> list[Event]:
         return ([self._call_event(ticket_id)] + self._ticket_events(ticket_id) + self._counter_events(counter_id)
-                + [self._queue_event()])
+                + [queue_changed()])
 
     def _ticket_at_counter(self, ticket_id, counter_id, clerk_id) -> tuple[dict, dict]:
         counter = self._counter_of_clerk(counter_id, clerk_id)
@@ -578,7 +582,7 @@ class QueueService:
             self._requeue(ticket, counter["id"], clerk_id, "transferred",
                           service_id=target_service_id, target_counter_id=target_counter_id,
                           detail={"to_service": service, "to_counter": target_counter_id})
-            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [self._queue_event()]
+            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [queue_changed()]
             if target_counter_id:
                 events += [Event("counter_changed", self.counter_view(self.counter(target_counter_id)),
                                  (counter_room(target_counter_id),))]

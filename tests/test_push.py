@@ -1,6 +1,6 @@
-"""Held-back waiting counts (web.NewestSummary, LUOT_QUEUE_PUSH_MS): screens get the newest
-`queue_changed` once per interval, never an older state after a newer one, and a call's
-`ticket_called` goes out ahead of them."""
+"""Held-back waiting counts (web.NewestSummary, LUOT_QUEUE_PUSH_MS): screens get `queue_changed`
+at most once per interval, made when it is sent so it shows the newest state, and a call's
+`ticket_called` goes out ahead of it."""
 from __future__ import annotations
 
 import threading
@@ -29,8 +29,22 @@ class Recorder:
         return [event.payload for _, event in self.sent]
 
 
-def summary(waiting: int) -> Event:
-    return Event("queue_changed", {"services": [{"code": "TP", "waiting": waiting}]}, ("*",))
+CHANGED = Event("queue_changed", {}, ("*",))
+
+
+class Waiting:
+    """Stands in for the database: the summary shows the count as it is when it is made."""
+
+    def __init__(self):
+        self.count, self.made = 0, 0
+
+    def summarise(self):
+        self.made += 1
+        return {"services": [{"code": "TP", "waiting": self.count}]}
+
+
+def counts(recorder):
+    return [payload["services"][0]["waiting"] for payload in recorder.payloads()]
 
 
 def wait_for(condition, timeout=5.0):
@@ -40,54 +54,49 @@ def wait_for(condition, timeout=5.0):
     return condition()
 
 
-def test_a_burst_becomes_one_message_with_the_newest_state_one_interval_after_it_began():
-    recorder = Recorder()
-    summaries = web.NewestSummary(0.2, emit=recorder)
+def test_a_burst_becomes_one_summary_made_when_sent_one_interval_after_it_began():
+    recorder, waiting = Recorder(), Waiting()
+    summaries = web.NewestSummary(0.2, waiting.summarise, emit=recorder)
     began = time.monotonic()
-    for waiting in range(1, 21):
-        summaries.push(summary(waiting))
-    assert recorder.sent == []  # held back
+    for _ in range(20):
+        waiting.count += 1
+        summaries.push(CHANGED)
+    assert recorder.sent == [] and waiting.made == 0  # held back, nothing queried yet
+    waiting.count += 1  # a change still inside the interval is in the summary
     assert wait_for(lambda: recorder.sent)
     time.sleep(0.3)
-    assert recorder.payloads() == [{"services": [{"code": "TP", "waiting": 20}]}]
+    assert counts(recorder) == [21] and waiting.made == 1
     assert 0.19 <= recorder.sent[0][0] - began < 1.0
-    summaries.push(summary(21))  # the next change starts a new interval
+    assert recorder.sent[0][1].rooms == ("*",) and recorder.sent[0][1].name == "queue_changed"
+    waiting.count = 3
+    summaries.push(CHANGED)  # the next change starts a new interval
     assert wait_for(lambda: len(recorder.sent) == 2)
-    assert recorder.payloads()[-1]["services"][0]["waiting"] == 21
+    assert counts(recorder) == [21, 3]
 
 
-def test_an_older_state_never_follows_a_newer_one():
-    recorder = Recorder()
-    summaries = web.NewestSummary(0.1, emit=recorder)
-    older, newer = summary(5), summary(4)  # made in this order, inside their transactions ...
-    summaries.push(newer)  # ... but published in the other order
-    summaries.push(older)
-    assert wait_for(lambda: recorder.sent)
-    summaries.push(older)  # and once more after the newer one went out
-    time.sleep(0.3)
-    assert recorder.payloads() == [newer.payload]
-
-
-def test_interval_zero_sends_each_at_once():
-    recorder = Recorder()
-    summaries = web.NewestSummary(0, emit=recorder)
-    for waiting in (1, 2, 3):
-        summaries.push(summary(waiting))
-    assert [p["services"][0]["waiting"] for p in recorder.payloads()] == [1, 2, 3]
+def test_interval_zero_sends_each_change_at_once():
+    recorder, waiting = Recorder(), Waiting()
+    summaries = web.NewestSummary(0, waiting.summarise, emit=recorder)
+    for count in (1, 2, 3):
+        waiting.count = count
+        summaries.push(CHANGED)
+        assert counts(recorder)[-1] == count
+    assert waiting.made == 3
 
 
 def test_a_failed_send_is_logged_and_the_next_change_is_sent(caplog):
-    sent = []
+    waiting, sent = Waiting(), []
 
     def flaky(event):
         if not sent:
             sent.append(None)
             raise ConnectionError("message queue down")
         sent.append(event)
-    summaries = web.NewestSummary(0.05, emit=flaky)
-    summaries.push(summary(1))
+    summaries = web.NewestSummary(0.05, waiting.summarise, emit=flaky)
+    summaries.push(CHANGED)
     assert wait_for(lambda: len(sent) == 1)
-    summaries.push(summary(2))
+    waiting.count = 2
+    summaries.push(CHANGED)
     assert wait_for(lambda: len(sent) == 2) and sent[1].payload["services"][0]["waiting"] == 2
     assert "could not push queue_changed" in caplog.text
 
