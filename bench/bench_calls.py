@@ -40,32 +40,18 @@ def screens_process(url: str, displays: int, monitors: int, monitor_token: str, 
                     results) -> None:
     """A client process holding some screens; sends back (ticket_id, arrival) per screen."""
     die_with_parent()
-    if client == "asyncio":
-        asyncio.run(_hold_async_screens(url, displays, monitors, monitor_token, ready, stop, results))
-        return
-    try:
-        screens = connect_screens(url, displays)
-        screens += connect_screens(url, monitors, token=monitor_token) if monitors else []
-    except Exception as error:  # noqa: BLE001
-        results.put(("error", repr(error)))
-        ready.set()
-        return
-    results.put(("connected", len(screens)))
-    ready.set()
-    cpu = time.process_time()
-    stop.wait()
-    cpu = time.process_time() - cpu
-    connected = sum(screen.client.connected for screen in screens)
-    for screen in screens:
-        screen.close()
-    results.put(("arrivals", _arrivals(screens), connected, cpu))
+    asyncio.run(_hold_screens(url, displays, monitors, monitor_token, client, ready, stop, results))
 
 
-async def _hold_async_screens(url: str, displays: int, monitors: int, monitor_token: str, ready, stop,
-                              results) -> None:
+async def _hold_screens(url: str, displays: int, monitors: int, monitor_token: str, client: str, ready, stop,
+                        results) -> None:
+    async def connect(count: int, token: str | None = None) -> list:
+        if client == "asyncio":
+            return await connect_async_screens(url, count, token=token)
+        return await asyncio.to_thread(connect_screens, url, count, token)  # threaded clients: threads of their own
     try:
-        screens = await connect_async_screens(url, displays)
-        screens += await connect_async_screens(url, monitors, token=monitor_token) if monitors else []
+        screens = await connect(displays)
+        screens += await connect(monitors, monitor_token) if monitors else []
     except Exception as error:  # noqa: BLE001
         results.put(("error", repr(error)))
         ready.set()
@@ -77,7 +63,11 @@ async def _hold_async_screens(url: str, displays: int, monitors: int, monitor_to
         await asyncio.sleep(0.1)
     cpu = time.process_time() - cpu
     connected = sum(screen.client.connected for screen in screens)
-    await asyncio.gather(*(screen.close() for screen in screens))
+    if client == "asyncio":
+        await asyncio.gather(*(screen.close() for screen in screens))
+    else:
+        for screen in screens:
+            screen.close()
     results.put(("arrivals", _arrivals(screens), connected, cpu))
 
 
