@@ -246,7 +246,7 @@ class QueueService:
         # Hall displays hear it only when the counter opens, pauses or closes (it dims there at once):
         # a call already reaches them as `ticket_called`, and every other message per call to every
         # display is work for the server at the moment the call is pushed (bench/RESULTS.md).
-        rooms = ("monitor", "display", counter_room(counter_id)) if state_changed else ("monitor", counter_room(counter_id))
+        rooms = ("monitor", counter_room(counter_id)) + (("display",) if state_changed else ())
         return [Event("counter_changed", self.counter_view(counter), rooms)]
 
     def _call_event(self, ticket_id: str) -> Event:
