@@ -402,6 +402,14 @@ def test_display_shows_calls_within_a_second(live_server, open_page):
     expect(page.locator('.counter-tile[data-counter="2"] .tile-number')).to_have_text(fourth["number"])
     expect(page.locator('#waiting-list li[data-service="TP"] .waiting-count')).to_have_text(str(api.waiting("TP")))
 
+    # A counter that pauses dims at once and keeps its last number; it lights up again on resuming.
+    api.act(1, fifth, "no-show")
+    api.post("/counters/1/pause", api.clerk("quay1"), {"reason": "break"})
+    expect(page.locator('.counter-tile[data-counter="1"]')).to_have_class(re.compile(r"\bstate-paused\b"))
+    expect(page.locator('.counter-tile[data-counter="1"] .tile-number')).to_have_text(fifth["number"])
+    api.post("/counters/1/resume", api.clerk("quay1"))
+    expect(page.locator('.counter-tile[data-counter="1"]')).to_have_class(re.compile(r"\bstate-open\b"))
+
     # The clock and date are in Vietnamese; the big things are big enough to read across the hall.
     expect(page.locator("#clock-time")).to_have_text(re.compile(r"^\d\d:\d\d$"))
     expect(page.locator("#clock-date")).to_have_text(re.compile(r"^(Thứ (Hai|Ba|Tư|Năm|Sáu|Bảy)|Chủ Nhật), \d+ tháng \d+, 20\d\d$", re.I))
