@@ -130,6 +130,16 @@ class QueueService:
         mean = means.get(service["id"]) or service["default_service_s"]
         return estimate_wait_seconds(people_ahead, serving.get(service["id"], 0), mean)
 
+    def forecast_new_ticket(self, service: dict) -> dict | None:
+        """When a ticket of `service` issued now would be called: `{position, wait_s}`, or None when no
+        open counter serves the service (the kiosk then says so instead of a number)."""
+        serving = store.serving_counter_counts(self.db, self.centre_id)
+        if not serving.get(service["id"]):
+            return None
+        waiting = store.waiting_counts(self.db, self.centre_id).get(service["id"], 0)
+        return {"position": waiting, "wait_s": self._estimate(service, waiting, serving,
+                                                               store.mean_service_seconds(self.db, self.centre_id))}
+
     def services_overview(self) -> list[dict]:
         """The kiosk's list of services with open state, waiting counts and procedures."""
         now = self.clock()
