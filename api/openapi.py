@@ -43,6 +43,9 @@ NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
 TIME = nullable(string(format="date-time"))
 STATUS = string(enum=["waiting", "called", "serving", "done", "no_show"])
+# Seconds until the forecast call; null when no open counter serves the service (the screens say so).
+WAIT = nullable({"type": "integer", "minimum": 0})
+WAIT_RANGE = nullable({"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2})
 
 SCHEMAS = {
     "Error": obj({"error": string(minLength=1, description="a readable message, Vietnamese then English"),
@@ -51,20 +54,22 @@ SCHEMAS = {
     "Procedure": obj({"code": string(), "name": string(), "name_en": string()}, ["code", "name", "name_en"]),
     "Service": obj({
         "code": string(), "name": string(), "name_en": string(), "prefix": string(), "open": BOOLEAN,
-        "sold_out": BOOLEAN, "waiting": INTEGER, "estimated_wait_s": INTEGER,
-        "opening_hours": nullable({"type": "object"}),
+        "sold_out": BOOLEAN, "waiting": INTEGER, "open_counters": INTEGER, "estimated_wait_s": WAIT,
+        "estimated_wait_range_s": WAIT_RANGE, "opening_hours": nullable({"type": "object"}),
         "procedures": {"type": "array", "items": ref("Procedure")},
     }, ["code", "name", "name_en", "prefix", "open", "waiting", "estimated_wait_s", "procedures"]),
     "ServiceQueue": obj({"code": string(), "name": string(), "name_en": string(), "waiting": INTEGER,
-                         "estimated_wait_s": INTEGER}, ["code", "waiting", "estimated_wait_s"]),
+                         "open_counters": INTEGER, "estimated_wait_s": WAIT, "estimated_wait_range_s": WAIT_RANGE},
+                        ["code", "waiting", "estimated_wait_s"]),
     "PublicTicket": obj({
         "id": string(), "number": string(), "service": string(), "service_name": string(),
-        "service_name_en": string(), "status": STATUS, "position": INTEGER,
-        "counter": nullable(INTEGER), "counter_name": nullable(string()), "priority": nullable(string()),
+        "service_name_en": string(), "status": STATUS,
+        "position": {"type": "integer", "minimum": 0, "description": "tickets expected to be called before it"},
+        "estimated_wait_s": WAIT, "estimated_wait_range_s": WAIT_RANGE, "counter": nullable(INTEGER), "counter_name": nullable(string()), "priority": nullable(string()),
         "issued_at": TIME, "called_at": TIME, "rating": nullable(INTEGER),
     }, ["id", "number", "service", "status", "position", "counter", "called_at"]),
     "IssuedTicket": {"allOf": [ref("PublicTicket"), obj({
-        "estimated_wait_s": INTEGER, "track_url": string(),
+        "track_url": string(),
         "print": obj({"status": string(), "message": string()}),
     }, ["estimated_wait_s", "track_url", "issued_at"])]},
     "StaffTicket": {"allOf": [ref("PublicTicket"), obj({

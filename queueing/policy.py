@@ -24,9 +24,3 @@ def choose_next(heads: QueueHeads, consecutive_priority_calls: int, priority_rat
     if priority_ratio > 0 and consecutive_priority_calls >= priority_ratio:
         return heads.normal_ticket_id
     return heads.priority_ticket_id
-
-
-def estimate_wait_seconds(people_ahead: int, serving_counters: int, mean_service_seconds: float) -> int:
-    """Expected wait: the people ahead shared among the counters serving this service."""
-    counters = max(1, serving_counters)
-    return int(round(people_ahead / counters * mean_service_seconds))

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from . import store
+from . import forecast, store
 from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
-from .policy import QueueHeads, choose_next, estimate_wait_seconds
+from .policy import QueueHeads, choose_next
 from .speech_vi import announcement_text
 from .transitions import next_status
 
@@ -33,6 +33,8 @@ PAUSE_REASONS = {"break": "Nghỉ giải lao", "meeting": "Họp", "system": "S�
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 ALL = ("*",)  # every connected client
+
+store.rollback_listeners.append(forecast.schedules.clear)
 
 
 def ticket_room(ticket_id: str) -> str:
@@ -116,36 +118,60 @@ class QueueService:
         return "; ".join(f"{names[days[0]]}" + (f"–{names[days[-1]]}" if len(days) > 1 else "") + f" {spans}"
                          for days, spans in groups) or "—"
 
-    def queue_summary(self) -> dict:
-        """Waiting counts and estimated waits per service (the `queue_changed` payload)."""
-        rows = []
-        for service in store.service_queues(self.db, self.centre_id):
-            mean = service["mean_service_s"] or service["default_service_s"]
-            rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
-                         "waiting": service["waiting"],
-                         "estimated_wait_s": estimate_wait_seconds(service["waiting"], service["serving"], mean)})
-        return {"services": rows}
+    def schedule(self) -> forecast.Schedule:
+        """The forecast of every waiting ticket, made once per change of the queue (see queueing/forecast.py)."""
+        now = self.clock()
+        key, version = self._schedule_key()
+        schedule = forecast.schedules.get(key, version, now)
+        if schedule is None:
+            schedule = self._simulate(now)
+            forecast.schedules.put(key, version, schedule)
+        return schedule
 
-    def _estimate(self, service: dict, people_ahead: int, serving: dict[int, int], means: dict[int, float]) -> int:
-        mean = means.get(service["id"]) or service["default_service_s"]
-        return estimate_wait_seconds(people_ahead, serving.get(service["id"], 0), mean)
+    def _schedule_key(self) -> tuple[tuple, tuple]:
+        return ((store.database_path(self.db), self.centre_id),
+                store.queue_version(self.db, self.centre_id) + (int(self.settings["priority_ratio"]),))
+
+    def _simulate(self, now: float) -> forecast.Schedule:
+        services = store.services(self.db, self.centre_id, active_only=False)
+        samples = store.recent_handling_times(self.db, self.centre_id, [service["id"] for service in services])
+        handling = {service["id"]: forecast.HandlingTimes.learn(samples[service["id"]], service["default_service_s"])
+                    for service in services}
+        counters = [forecast.counter_now(now, row, row["services"], handling)
+                    for row in store.calling_counters(self.db, self.centre_id)]
+        tickets = [forecast.WaitingTicket(ticket_id, service_id, bool(priority), target)
+                   for ticket_id, service_id, priority, target in store.waiting_queue(self.db, self.centre_id)]
+        return forecast.simulate(now, counters, tickets, handling, int(self.settings["priority_ratio"]))
 
     def forecast_new_ticket(self, service: dict) -> dict | None:
-        """When a ticket of `service` issued now would be called: `{position, wait_s}`, or None when no
-        open counter serves the service (the kiosk then says so instead of a number)."""
-        serving = store.serving_counter_counts(self.db, self.centre_id)
-        if not serving.get(service["id"]):
+        """When an ordinary ticket of `service` issued now would be called: `{position, wait_s, range_s}`,
+        or None when no open counter serves the service (the kiosk then says so instead of a number)."""
+        call = self.schedule().for_new_ordinary(service["id"])
+        return self._forecast_view(call)
+
+    def _forecast_view(self, call: forecast.Call | None) -> dict | None:
+        if call is None:
             return None
-        waiting = store.waiting_counts(self.db, self.centre_id).get(service["id"], 0)
-        return {"position": waiting, "wait_s": self._estimate(service, waiting, serving,
-                                                               store.mean_service_seconds(self.db, self.centre_id))}
+        now = self.clock()
+        return {"position": call.position, "wait_s": call.wait_s(now), "range_s": list(call.range_s(now))}
+
+    def queue_summary(self) -> dict:
+        """Waiting counts and the wait a newcomer can expect per service (the `queue_changed` payload);
+        `estimated_wait_s` is None where no open counter serves the service."""
+        schedule = self.schedule()
+        rows = []
+        for service in store.service_queues(self.db, self.centre_id):
+            expected = self._forecast_view(schedule.for_new_ordinary(service["id"]))
+            rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
+                         "waiting": service["waiting"], "open_counters": service["serving"],
+                         "estimated_wait_s": expected["wait_s"] if expected else None,
+                         "estimated_wait_range_s": expected["range_s"] if expected else None})
+        return {"services": rows}
 
     def services_overview(self) -> list[dict]:
-        """The kiosk's list of services with open state, waiting counts and procedures."""
+        """The kiosk's list of services with open state, waiting counts, forecasts and procedures."""
         now = self.clock()
-        waiting = store.waiting_counts(self.db, self.centre_id)
-        serving = store.serving_counter_counts(self.db, self.centre_id)
-        means = store.mean_service_seconds(self.db, self.centre_id)
+        summary = {row["code"]: row for row in self.queue_summary()["services"]}
         procedures: dict[str, list[dict]] = {}
         for row in store.procedures(self.db, self.centre_id):
             procedures.setdefault(row["service_code"], []).append(
@@ -153,7 +179,7 @@ class QueueService:
         today = local_day(now, self.tz)
         answer = []
         for service in store.services(self.db, self.centre_id):
-            count = waiting.get(service["id"], 0)
+            queue = summary[service["code"]]
             cap = service["daily_cap"]
             answer.append({
                 "code": service["code"], "name": service["name"], "name_en": service["name_en"],
@@ -161,18 +187,32 @@ class QueueService:
                 "sold_out": bool(cap and store.issued_today(self.db, self.centre_id, service["id"], today) >= cap),
                 "opening_hours": json.loads(service["opening_hours"]) if service["opening_hours"] else None,
                 "opening_hours_text": self.opening_hours_text(service) if service["opening_hours"] else None,
-                "waiting": count, "estimated_wait_s": self._estimate(service, count, serving, means),
+                "waiting": queue["waiting"], "open_counters": queue["open_counters"],
+                "estimated_wait_s": queue["estimated_wait_s"], "estimated_wait_range_s": queue["estimated_wait_range_s"],
                 "procedures": procedures.get(service["code"], []),
             })
         return answer
 
-    def public_ticket(self, row: dict) -> dict:
+    def ticket_forecast(self, row: dict, schedule: forecast.Schedule | None = None) -> dict:
+        """A waiting ticket's place and expected wait: `position` is how many tickets are expected to be
+        called before it; the wait is None when no open counter will call it."""
+        if row["status"] != TicketStatus.WAITING:
+            return {"position": 0, "estimated_wait_s": None, "estimated_wait_range_s": None}
+        schedule = schedule or self.schedule()
+        call = schedule.calls.get(row["id"])
+        if call is None:
+            return {"position": schedule.order_places.get(row["id"], 0), "estimated_wait_s": None,
+                    "estimated_wait_range_s": None}
+        expected = self._forecast_view(call)
+        return {"position": expected["position"], "estimated_wait_s": expected["wait_s"],
+                "estimated_wait_range_s": expected["range_s"]}
+
+    def public_ticket(self, row: dict, schedule: forecast.Schedule | None = None) -> dict:
         """A ticket as anyone holding its id may see it: no personal data."""
-        position = store.waiting_position(self.db, row) if row["status"] == TicketStatus.WAITING else 0
         return {
             "id": row["id"], "number": row["number"], "service": row["service_code"],
             "service_name": row["service_name"], "service_name_en": row["service_name_en"],
-            "status": row["status"], "position": position,
+            "status": row["status"], **self.ticket_forecast(row, schedule),
             "counter": row["counter_number"] if row["status"] != TicketStatus.WAITING else None,
             "counter_name": row["counter_name"] if row["status"] != TicketStatus.WAITING else None,
             "priority": row["priority_code"],
@@ -308,14 +348,16 @@ class QueueService:
             if citizen is not None:
                 row.update({"citizen_name": citizen.name, "citizen_id_hash": citizen.id_hash,
                             "citizen_id_last4": citizen.id_last4, "citizen_birth_year": citizen.birth_year})
+            # An ordinary newcomer extends the schedule made before it (it moves nobody), so issuing costs the
+            # same with 5,000 waiting as with none; a priority ticket moves others and is forecast afresh.
+            schedule = self.schedule() if priority_id is None else None
             store.insert(self.db, "tickets", row)
             store.add_ticket_event(self.db, self.centre_id, ticket_id, now, "issued", None, "waiting",
                                    service["id"], detail={"priority": priority} if priority else None)
-            ticket = store.ticket_row(self.db, ticket_id)
-            public = self.public_ticket(ticket)
-            public["estimated_wait_s"] = self._estimate(service, public["position"] - 1,
-                                                        store.serving_counter_counts(self.db, self.centre_id),
-                                                        store.mean_service_seconds(self.db, self.centre_id))
+            if schedule is not None:
+                schedule.add_ordinary(ticket_id, service["id"])
+                forecast.schedules.put(*self._schedule_key(), schedule)
+            public = self.public_ticket(store.ticket_row(self.db, ticket_id), schedule)
             events = [queue_changed()]
         return Outcome(public, events)
 

@@ -74,13 +74,26 @@ _process_writers: dict[str, threading.RLock] = {}
 _process_writers_guard = threading.Lock()
 
 
+def database_path(db: sqlite_utils.Database) -> str:
+    """The file behind a connection (asked once per connection)."""
+    path = getattr(db, "_luot_path", None)
+    if path is None:
+        path = db._luot_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return path
+
+
 def _process_writer(db: sqlite_utils.Database) -> threading.RLock:
     writer = getattr(db, "_luot_writer", None)
     if writer is None:
-        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+        path = database_path(db)
         with _process_writers_guard:
             writer = db._luot_writer = _process_writers.setdefault(path, threading.RLock())
     return writer
+
+
+# Called after a write transaction is rolled back: what a process keeps about the database (the
+# forecast's schedule) may have been made from the rows that were just undone.
+rollback_listeners: list = []
 
 
 @contextmanager
@@ -93,6 +106,8 @@ def write_lock(db: sqlite_utils.Database):
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
+                for listener in rollback_listeners:
+                    listener()
             raise
         else:
             db.conn.execute("COMMIT")
@@ -176,15 +191,15 @@ def issued_today(db, centre_id: str, service_id: int, day: str) -> int:
 
 
 def add_ticket_event(db, centre_id: str, ticket_id: str, at: float, kind: str, from_status, to_status,
-                     service_id, counter_id=None, clerk_id=None, detail: dict | None = None) -> None:
-    """Append one row to the event log inside the caller's transaction."""
-    db.conn.execute(
+                     service_id, counter_id=None, clerk_id=None, detail: dict | None = None) -> int:
+    """Append one row to the event log inside the caller's transaction; returns its id."""
+    return db.conn.execute(
         """INSERT INTO ticket_events (centre_id, ticket_id, at, kind, from_status, to_status,
                                       service_id, counter_id, clerk_id, detail)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (centre_id, ticket_id, at, kind, from_status, to_status, service_id, counter_id, clerk_id,
          dumps(detail) if detail else None),
-    )
+    ).lastrowid
 
 
 def latest_queue_time(db, centre_id: str, day: str) -> float | None:
@@ -192,18 +207,53 @@ def latest_queue_time(db, centre_id: str, day: str) -> float | None:
     return scalar(db, "SELECT MAX(queue_at) FROM tickets WHERE centre_id = ? AND local_day = ?", (centre_id, day))
 
 
-def waiting_position(db, ticket: dict) -> int:
-    """1-based place of a waiting ticket among those waiting for the same service or counter."""
-    return 1 + scalar(
+# ---- what the forecast reads -------------------------------------------------------------------
+
+def queue_version(db, centre_id: str) -> tuple:
+    """Changes whenever a ticket or a counter changes, or counters are given other services: a forecast
+    made at one version holds until the next (every ticket and counter change appends to a log)."""
+    row = db.conn.execute(
+        """SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'ticket_events'),
+                  (SELECT seq FROM sqlite_sequence WHERE name = 'counter_events'),
+                  (SELECT COUNT(*) || ':' || TOTAL(cs.counter_id * 7919 + cs.service_id * 104729 + c.active)
+                   FROM counter_services cs JOIN counters c ON c.id = cs.counter_id WHERE c.centre_id = ?)""",
+        (centre_id,)).fetchone()
+    return tuple(row)
+
+
+def waiting_queue(db, centre_id: str) -> list[tuple]:
+    """Every waiting ticket in queue order: (id, service id, has a priority group, counter it was sent to)."""
+    return db.conn.execute(
+        """SELECT id, service_id, priority_group_id IS NOT NULL, target_counter_id FROM tickets
+           WHERE centre_id = ? AND status = 'waiting' ORDER BY queue_at, rowid""", (centre_id,)).fetchall()
+
+
+def calling_counters(db, centre_id: str) -> list[dict]:
+    """Open and paused counters with their services and the ticket they have now."""
+    rows = all_rows(
         db,
-        """SELECT COUNT(*) FROM tickets
-           WHERE centre_id = ? AND status = 'waiting' AND service_id = ?
-             AND (priority_group_id IS NOT NULL) >= (? IS NOT NULL)
-             AND ((priority_group_id IS NOT NULL) > (? IS NOT NULL) OR queue_at < ?
-                  OR (queue_at = ? AND rowid < (SELECT rowid FROM tickets WHERE id = ?)))""",
-        (ticket["centre_id"], ticket["service_id"], ticket["priority_group_id"],
-         ticket["priority_group_id"], ticket["queue_at"], ticket["queue_at"], ticket["id"]),
-    )
+        """SELECT c.id, c.state, c.state_since, c.pause_reason, c.consecutive_priority_calls,
+                  t.service_id AS current_service_id, t.status AS current_status, t.called_at AS current_called_at,
+                  (SELECT group_concat(cs.service_id) FROM counter_services cs WHERE cs.counter_id = c.id)
+                      AS service_ids
+           FROM counters c LEFT JOIN tickets t ON t.id = c.current_ticket_id
+           WHERE c.centre_id = ? AND c.active = 1 AND c.state IN ('open', 'paused')""",
+        (centre_id,))
+    for row in rows:
+        row["services"] = frozenset(int(value) for value in (row.pop("service_ids") or "").split(",") if value)
+    return rows
+
+
+def recent_handling_times(db, centre_id: str, service_ids, last: int = 60) -> dict[int, list[float]]:
+    """Per service, how long its latest tickets held a counter: first call to finish or no-show."""
+    answer = {}
+    for service_id in service_ids:
+        answer[service_id] = [row[0] for row in db.conn.execute(
+            """SELECT finished_at - first_called_at FROM tickets
+               WHERE centre_id = ? AND service_id = ? AND finished_at IS NOT NULL
+                 AND first_called_at IS NOT NULL AND status IN ('done', 'no_show')
+               ORDER BY finished_at DESC LIMIT ?""", (centre_id, service_id, last))]
+    return answer
 
 
 def queue_heads(db, centre_id: str, counter_id: int) -> tuple[str | None, str | None]:
@@ -223,54 +273,18 @@ def queue_heads(db, centre_id: str, counter_id: int) -> tuple[str | None, str | 
     return heads[0], heads[1]
 
 
-def waiting_counts(db, centre_id: str) -> dict[int, int]:
-    """Waiting tickets per service id."""
-    return {row["service_id"]: row["n"] for row in all_rows(
-        db, """SELECT service_id, COUNT(*) AS n FROM tickets
-               WHERE centre_id = ? AND status = 'waiting' GROUP BY service_id""", (centre_id,))}
-
-
-def serving_counter_counts(db, centre_id: str) -> dict[int, int]:
-    """Open (staffed, not paused) counters per service id."""
-    return {row["service_id"]: row["n"] for row in all_rows(
-        db, """SELECT cs.service_id, COUNT(*) AS n FROM counter_services cs
-               JOIN counters c ON c.id = cs.counter_id
-               WHERE c.centre_id = ? AND c.state = 'open' AND c.active = 1
-               GROUP BY cs.service_id""", (centre_id,))}
-
-
-def service_queues(db, centre_id: str, last: int = 30) -> list[dict]:
-    """Each active service in display order with its waiting tickets, the open counters serving it and
-    the mean service time of its last finished tickets: one statement for every `queue_changed`."""
+def service_queues(db, centre_id: str) -> list[dict]:
+    """Each active service in display order with its waiting tickets and the open counters serving it."""
     return all_rows(
         db,
-        """SELECT s.id, s.code, s.name, s.name_en, s.default_service_s,
+        """SELECT s.id, s.code, s.name, s.name_en,
                   (SELECT COUNT(*) FROM tickets t
                    WHERE t.centre_id = s.centre_id AND t.status = 'waiting' AND t.service_id = s.id) AS waiting,
                   (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id
-                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS serving,
-                  (SELECT AVG(recent.finished_at - recent.started_at) FROM (
-                       SELECT t.started_at, t.finished_at FROM tickets t
-                       WHERE t.centre_id = s.centre_id AND t.service_id = s.id AND t.finished_at IS NOT NULL
-                         AND t.started_at IS NOT NULL
-                       ORDER BY t.finished_at DESC LIMIT ?) AS recent) AS mean_service_s
+                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS serving
            FROM services s WHERE s.centre_id = ? AND s.active = 1 ORDER BY s.sort_order, s.code""",
-        (last, centre_id),
+        (centre_id,),
     )
-
-
-def mean_service_seconds(db, centre_id: str, last: int = 30) -> dict[int, float]:
-    """Mean service time of each service's last finished tickets, for wait estimates (one statement)."""
-    rows = db.conn.execute(
-        """SELECT s.id, (SELECT AVG(finished_at - started_at) FROM (
-                             SELECT started_at, finished_at FROM tickets t
-                             WHERE t.centre_id = s.centre_id AND t.service_id = s.id AND t.finished_at IS NOT NULL
-                               AND t.started_at IS NOT NULL
-                             ORDER BY t.finished_at DESC LIMIT ?))
-           FROM services s WHERE s.centre_id = ?""",
-        (last, centre_id),
-    ).fetchall()
-    return {service_id: mean for service_id, mean in rows if mean is not None}
 
 
 def recent_calls(db, centre_id: str, limit: int = 8) -> list[dict]:

