@@ -126,7 +126,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["luot_pool"] = store.ConnectionPool(app.config["DATABASE"])
     app.extensions["luot_announcer"] = make_announcer(app)
     app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config),
-                                                               summarise=lambda: web.queue_summary_now(app))
+                                                               summarise=lambda: web.queue_summary_now(app),
+                                                               followers=web.TrackingPushes(app))
     from kiosk.printing import Printing
     app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])
     app.teardown_appcontext(web.close_db)

@@ -267,8 +267,9 @@ class NewestSummary:
     sends one at every change.
     """
 
-    def __init__(self, interval: float, summarise, emit=emit_event):
+    def __init__(self, interval: float, summarise, emit=emit_event, followers=None):
         self.interval, self.summarise, self.emit = interval, summarise, emit
+        self.followers = followers  # more events made at the same moment (tracking pages' new places)
         self.lock = threading.Lock()  # guards `pending`
         self.sending = threading.Lock()  # one summary made and sent at a time, so they go out in order
         self.pending: Event | None = None  # the change that started the running interval
@@ -295,6 +296,8 @@ class NewestSummary:
     def _send(self, event: Event) -> None:
         with self.sending:
             self.emit(Event(event.name, self.summarise(), event.rooms))
+            for follower in (self.followers() if self.followers else ()):
+                self.emit(follower)
 
 
 def queue_summary_now(app) -> dict:
@@ -305,6 +308,46 @@ def queue_summary_now(app) -> dict:
         return QueueService(db, app.config["CENTRE_ID"], clock=app.config["CLOCK"]).queue_summary()
     finally:
         pool.release(db)
+
+
+class TrackingPushes:
+    """After a change of the queue, every tracking page that is open gets its ticket's new place and wait,
+    all from one forecast; a page is sent nothing when neither moved (by a minute or more)."""
+
+    def __init__(self, app, socket_server=None):
+        self.app = app
+        self.socket_server = socket_server
+        self.last_sent: dict[str, tuple] = {}
+
+    def watched_ticket_ids(self) -> list[str]:
+        """Tickets with a tracking page connected to this process (its Socket.IO rooms)."""
+        server = self.socket_server or socketio.server
+        rooms = server.manager.rooms.get("/", {}) if server is not None else {}
+        return [room[len("ticket:"):] for room, members in list(rooms.items())
+                if isinstance(room, str) and room.startswith("ticket:") and members]
+
+    def __call__(self) -> list[Event]:
+        watched = self.watched_ticket_ids()
+        if not watched:
+            self.last_sent.clear()
+            return []
+        pool = self.app.extensions["luot_pool"]
+        db = pool.acquire()
+        try:
+            updates = QueueService(db, self.app.config["CENTRE_ID"], clock=self.app.config["CLOCK"]) \
+                .tracking_updates(watched)
+        finally:
+            pool.release(db)
+        changed = []
+        for event in updates:
+            wait = event.payload["estimated_wait_s"]
+            shown = (event.payload["position"], None if wait is None else wait // 60)
+            if self.last_sent.get(event.payload["id"]) != shown:
+                self.last_sent[event.payload["id"]] = shown
+                changed.append(event)
+        for ticket_id in set(self.last_sent) - set(watched):
+            del self.last_sent[ticket_id]
+        return changed
 
 
 # ---- pages ------------------------------------------------------------------------------------

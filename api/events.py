@@ -11,6 +11,7 @@ from kiosk.printing import printer_alerts
 from printers.protocol import PRINT_JOB, PRINT_RESULT, PRINTER_READY, parse_print_result
 from queueing import accounts, store
 from queueing.model import QueueError
+from queueing.service import tracking_view
 from web import get_db, get_queue, log_citizen_views, now, session_principal, socketio
 
 # sid -> Principal of each live connection; set on connect, dropped on disconnect.
@@ -97,8 +98,7 @@ def on_track(ticket_id):
     except QueueError as error:
         return {"error": error.message, "code": error.code}
     join_room(f"ticket:{ticket['id']}")
-    emit("ticket_updated", {k: ticket[k] for k in ("id", "number", "status", "position", "counter",
-                                                   "counter_name", "rating")})
+    emit("ticket_updated", tracking_view(ticket))
     return {"ok": True}
 
 

@@ -87,9 +87,8 @@ class CounterNow:
 
 @dataclass(frozen=True)
 class Call:
-    """One ticket's forecast call: how many are called before it, when, and how sure that is."""
+    """One ticket's forecast call: when, by which counter, and how sure that is."""
 
-    position: int
     at: float
     counter_id: int
     variance: float
@@ -112,7 +111,7 @@ class Schedule:
 
     made_at: float
     calls: dict[str, Call]
-    call_times: list[float]
+    call_keys: list[tuple[float, int]]  # (time, counter) of every call, in the order they happen
     counters: dict[int, CounterNow]  # each counter's state once the waiting tickets are called
     handling: dict[int, HandlingTimes]
     waiting: dict[int, list[int]] = field(default_factory=dict)  # service -> [ordinary, priority] waiting
@@ -121,19 +120,23 @@ class Schedule:
     def counters_serving(self, service_id: int) -> list[CounterNow]:
         return [counter for counter in self.counters.values() if service_id in counter.services]
 
-    def for_new_ordinary(self, service_id: int) -> Call | None:
+    def position(self, call: Call) -> int:
+        """How many tickets are called before this call."""
+        return bisect_left(self.call_keys, (call.at, call.counter_id))
+
+    def for_new_ordinary(self, service_id: int, now: float) -> Call | None:
         """Where an ordinary ticket issued now would be called, or None when no counter serves it."""
         serving = self.counters_serving(service_id)
         if not serving:
             return None
-        first = min(serving, key=lambda counter: (counter.free_at, counter.id))
-        return Call(bisect_left(self.call_times, first.free_at), first.free_at, first.id, first.variance,
-                    len(serving))
+        first = min(serving, key=lambda counter: (max(counter.free_at, now), counter.id))
+        return Call(max(first.free_at, now), first.id, first.variance, len(serving))
 
-    def add_ordinary(self, ticket_id: str, service_id: int) -> Call | None:
-        """Put a newly issued ordinary ticket in the schedule (it cannot move anybody already in it)."""
+    def add_ordinary(self, ticket_id: str, service_id: int, now: float) -> Call | None:
+        """Put a newly issued ordinary ticket in the schedule: as nothing older is left for the counter that
+        takes it, it moves nobody already in it (only the places of those called after it)."""
         counts = self.waiting.setdefault(service_id, [0, 0])
-        call = self.for_new_ordinary(service_id)
+        call = self.for_new_ordinary(service_id, now)
         if call is None:
             self.order_places[ticket_id] = counts[0] + counts[1]
             counts[0] += 1
@@ -141,10 +144,10 @@ class Schedule:
         counts[0] += 1
         counter = self.counters[call.counter_id]
         handling = self.handling[service_id]
-        counter.free_at += handling.mean
+        counter.free_at = call.at + handling.mean
         counter.variance += handling.variance
         counter.consecutive_priority_calls = 0
-        insort(self.call_times, call.at)
+        insort(self.call_keys, (call.at, call.counter_id))
         self.calls[ticket_id] = call
         return call
 
@@ -184,7 +187,7 @@ def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket
         return best
 
     calls: dict[str, Call] = {}
-    call_times: list[float] = []
+    call_keys: list[tuple[float, int]] = []
     heap = [(counter.free_at, counter.id) for counter in counters]
     heapq.heapify(heap)
     by_id = {counter.id: counter for counter in counters}
@@ -202,25 +205,31 @@ def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket
         heads[chosen] += 1
         ticket = tickets[index]
         others = 1 if ticket.target_counter_id else reach.get(ticket.service_id, 1)
-        calls[ticket.id] = Call(len(call_times), at, counter_id, counter.variance, others)
-        call_times.append(at)
+        calls[ticket.id] = Call(at, counter_id, counter.variance, others)
+        call_keys.append((at, counter_id))
         counter.consecutive_priority_calls = counter.consecutive_priority_calls + 1 if ticket.priority else 0
         times = handling[ticket.service_id]
         counter.free_at = at + times.mean
         counter.variance += times.variance
         heapq.heappush(heap, (counter.free_at, counter_id))
-    return Schedule(now, calls, call_times, by_id, handling, waiting, _order_places(tickets, calls))
+    return Schedule(now, calls, call_keys, by_id, handling, waiting, _order_places(tickets, calls))
 
 
 def _order_places(tickets: list[WaitingTicket], calls: dict[str, Call]) -> dict[str, int]:
     """For tickets no open counter will call: how many go before them in their own queue by the policy's
     order (priority groups first, then by queue time), which is all that can be said of them."""
     places: dict[str, int] = {}
+    priorities: dict[tuple, int] = {}
+    for ticket in tickets:
+        if ticket.priority:
+            owner = (ticket.target_counter_id, ticket.service_id)
+            priorities[owner] = priorities.get(owner, 0) + 1
     ahead: dict[tuple, list[int]] = {}
     for ticket in tickets:
-        counts = ahead.setdefault((ticket.target_counter_id, ticket.service_id), [0, 0])
+        owner = (ticket.target_counter_id, ticket.service_id)
+        counts = ahead.setdefault(owner, [0, 0])
         if ticket.id not in calls:
-            places[ticket.id] = counts[1] if ticket.priority else counts[0] + counts[1]
+            places[ticket.id] = counts[1] if ticket.priority else priorities.get(owner, 0) + counts[0]
         counts[int(ticket.priority)] += 1
     return places
 

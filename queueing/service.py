@@ -45,6 +45,15 @@ def counter_room(counter_id: int) -> str:
     return f"counter:{counter_id}"
 
 
+TRACKED_FIELDS = ("id", "number", "status", "position", "estimated_wait_s", "estimated_wait_range_s", "counter",
+                  "counter_name", "rating")
+
+
+def tracking_view(public: dict) -> dict:
+    """What a citizen's tracking page is told about their ticket (the `ticket_updated` payload)."""
+    return {key: public[key] for key in TRACKED_FIELDS}
+
+
 def queue_changed() -> Event:
     """The waiting counts changed. Its payload, `QueueService.queue_summary()`, is made by whoever
     sends it, after the commit (web.NewestSummary): it then shows the newest committed state, and a
@@ -146,14 +155,14 @@ class QueueService:
     def forecast_new_ticket(self, service: dict) -> dict | None:
         """When an ordinary ticket of `service` issued now would be called: `{position, wait_s, range_s}`,
         or None when no open counter serves the service (the kiosk then says so instead of a number)."""
-        call = self.schedule().for_new_ordinary(service["id"])
-        return self._forecast_view(call)
+        schedule = self.schedule()
+        return self._forecast_view(schedule, schedule.for_new_ordinary(service["id"], self.clock()))
 
-    def _forecast_view(self, call: forecast.Call | None) -> dict | None:
+    def _forecast_view(self, schedule: forecast.Schedule, call: forecast.Call | None) -> dict | None:
         if call is None:
             return None
         now = self.clock()
-        return {"position": call.position, "wait_s": call.wait_s(now), "range_s": list(call.range_s(now))}
+        return {"position": schedule.position(call), "wait_s": call.wait_s(now), "range_s": list(call.range_s(now))}
 
     def queue_summary(self) -> dict:
         """Waiting counts and the wait a newcomer can expect per service (the `queue_changed` payload);
@@ -161,7 +170,7 @@ class QueueService:
         schedule = self.schedule()
         rows = []
         for service in store.service_queues(self.db, self.centre_id):
-            expected = self._forecast_view(schedule.for_new_ordinary(service["id"]))
+            expected = self._forecast_view(schedule, schedule.for_new_ordinary(service["id"], self.clock()))
             rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
                          "waiting": service["waiting"], "open_counters": service["serving"],
                          "estimated_wait_s": expected["wait_s"] if expected else None,
@@ -203,7 +212,7 @@ class QueueService:
         if call is None:
             return {"position": schedule.order_places.get(row["id"], 0), "estimated_wait_s": None,
                     "estimated_wait_range_s": None}
-        expected = self._forecast_view(call)
+        expected = self._forecast_view(schedule, call)
         return {"position": expected["position"], "estimated_wait_s": expected["wait_s"],
                 "estimated_wait_range_s": expected["range_s"]}
 
@@ -286,10 +295,14 @@ class QueueService:
 
     def _ticket_events(self, ticket_id: str) -> list[Event]:
         row = store.ticket_row(self.db, ticket_id)
-        public = self.public_ticket(row)
-        return [Event("ticket_updated", {k: public[k] for k in ("id", "number", "status", "position",
-                                                                  "counter", "counter_name", "rating")},
-                      (ticket_room(ticket_id),))]
+        return [Event("ticket_updated", tracking_view(self.public_ticket(row)), (ticket_room(ticket_id),))]
+
+    def tracking_updates(self, ticket_ids) -> list[Event]:
+        """`ticket_updated` for each of these tickets still waiting, all from one forecast: after a call,
+        every phone following its ticket learns its new place at the cost of one simulation."""
+        schedule = self.schedule()
+        return [Event("ticket_updated", tracking_view(self.public_ticket(row, schedule)), (ticket_room(row["id"]),))
+                for row in store.ticket_rows(self.db, self.centre_id, ticket_ids, status=TicketStatus.WAITING.value)]
 
     def _counter_events(self, counter_id: int, state_changed: bool = False) -> list[Event]:
         counter = self.counter(counter_id)
@@ -355,7 +368,7 @@ class QueueService:
             store.add_ticket_event(self.db, self.centre_id, ticket_id, now, "issued", None, "waiting",
                                    service["id"], detail={"priority": priority} if priority else None)
             if schedule is not None:
-                schedule.add_ordinary(ticket_id, service["id"])
+                schedule.add_ordinary(ticket_id, service["id"], now)
                 forecast.schedules.put(*self._schedule_key(), schedule)
             public = self.public_ticket(store.ticket_row(self.db, ticket_id), schedule)
             events = [queue_changed()]

@@ -171,6 +171,18 @@ def ticket_row(db, ticket_id: str) -> dict | None:
     return one(db, f"SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id = ?", (ticket_id,))
 
 
+def ticket_rows(db, centre_id: str, ticket_ids, status: str) -> list[dict]:
+    """The tickets among `ticket_ids` that are in `status` now."""
+    ids = list(ticket_ids)
+    rows = []
+    for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[start:start + 500]
+        rows += all_rows(db, f"""SELECT {TICKET_COLUMNS} {TICKET_FROM}
+                                 WHERE t.centre_id = ? AND t.status = ? AND t.id IN ({", ".join("?" * len(chunk))})""",
+                         (centre_id, status, *chunk))
+    return rows
+
+
 def next_sequence(db, centre_id: str, service_id: int, day: str) -> int:
     """Atomically take the next number of a service's day (the UNIQUE key backs it up)."""
     return db.conn.execute(
