@@ -28,12 +28,14 @@ from .policy import QueueHeads, choose_next
 WALK_UP_S = 45.0
 DEFAULT_SPREAD = 0.6
 MIN_SAMPLES = 5
+# Priority tickets and transfers of the last hour tell how many more will come and be called first.
+JUMPERS_WINDOW_S = 3600.0
 # A counter on a pause is expected back after this long (by reason); one paused longer than that, soon.
 EXPECTED_PAUSE_S = {"break": 15 * 60, "meeting": 45 * 60, "system": 10 * 60, "other": 15 * 60}
 OVERDUE_PAUSE_S = 5 * 60
 # Ranges printed on the slip: about 80 % of citizens' waits fall inside (bench/bench_forecast.py).
 RANGE_Z = 1.28
-RANGE_RELATIVE = 0.2
+RANGE_RELATIVE = 0.1
 RANGE_MIN_S = 5 * 60
 
 
@@ -83,6 +85,7 @@ class CounterNow:
     free_at: float  # when it can call next: now, or when its current ticket or its pause should end
     consecutive_priority_calls: int = 0
     variance: float = 0.0  # uncertainty of `free_at` (the current ticket's)
+    stretch: float = 1.0  # how much longer its ordinary tickets wait for priority tickets and transfers to come
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,17 @@ class Call:
     counter_id: int
     variance: float
     counters: int  # counters that could call it: more of them average out the randomness
+    stretch: float = 1.0  # priority tickets and transfers still to come will be called before an ordinary one
+
+    def expected_wait(self, now: float) -> float:
+        return max(0.0, self.at - now) * self.stretch
 
     def wait_s(self, now: float) -> int:
-        return max(0, int(round(self.at - now)))
+        return int(round(self.expected_wait(now)))
 
     def range_s(self, now: float) -> tuple[int, int]:
         """A range the wait should fall in for most citizens (the slip prints it)."""
-        wait = max(0.0, self.at - now)
+        wait = self.expected_wait(now)
         spread = RANGE_Z * math.sqrt(self.variance / max(1, self.counters)) + RANGE_RELATIVE * wait
         spread = max(spread, RANGE_MIN_S / 2)
         return max(0, int(wait - spread)), int(wait + spread)
@@ -130,7 +137,7 @@ class Schedule:
         if not serving:
             return None
         first = min(serving, key=lambda counter: (max(counter.free_at, now), counter.id))
-        return Call(max(first.free_at, now), first.id, first.variance, len(serving))
+        return Call(max(first.free_at, now), first.id, first.variance, len(serving), first.stretch)
 
     def add_ordinary(self, ticket_id: str, service_id: int, now: float) -> Call | None:
         """Put a newly issued ordinary ticket in the schedule: as nothing older is left for the counter that
@@ -158,8 +165,13 @@ class Schedule:
 
 
 def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket],
-             handling: dict[int, HandlingTimes], priority_ratio: int) -> Schedule:
-    """Run the call policy forward; `tickets` in queue order (queue time, then issue order)."""
+             handling: dict[int, HandlingTimes], priority_ratio: int,
+             jumpers: dict[int, float] | None = None) -> Schedule:
+    """Run the call policy forward; `tickets` in queue order (queue time, then issue order).
+
+    `jumpers` (tickets per second by service, from the last hour) stretches the waits of ordinary
+    tickets: priority tickets and transfers that come while they wait will go before them.
+    """
     queues: dict[tuple, list[int]] = {}
     waiting: dict[int, list[int]] = {}
     for index, ticket in enumerate(tickets):
@@ -188,6 +200,8 @@ def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket
 
     calls: dict[str, Call] = {}
     call_keys: list[tuple[float, int]] = []
+    for counter in counters:
+        counter.stretch = _stretch(counter, jumpers or {}, handling, reach)
     heap = [(counter.free_at, counter.id) for counter in counters]
     heapq.heapify(heap)
     by_id = {counter.id: counter for counter in counters}
@@ -205,7 +219,7 @@ def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket
         heads[chosen] += 1
         ticket = tickets[index]
         others = 1 if ticket.target_counter_id else reach.get(ticket.service_id, 1)
-        calls[ticket.id] = Call(at, counter_id, counter.variance, others)
+        calls[ticket.id] = Call(at, counter_id, counter.variance, others, 1.0 if ticket.priority else counter.stretch)
         call_keys.append((at, counter_id))
         counter.consecutive_priority_calls = counter.consecutive_priority_calls + 1 if ticket.priority else 0
         times = handling[ticket.service_id]
@@ -213,6 +227,18 @@ def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket
         counter.variance += times.variance
         heapq.heappush(heap, (counter.free_at, counter_id))
     return Schedule(now, calls, call_keys, by_id, handling, waiting, _order_places(tickets, calls))
+
+
+# Past this share of a counter's time going to tickets that jump the queue, the estimate would explode: cap it.
+MAX_JUMPER_LOAD = 0.5
+
+
+def _stretch(counter: CounterNow, arrivals: dict[int, float], handling: dict[int, HandlingTimes],
+             reach: dict[int, int]) -> float:
+    """1 / (1 − the share of this counter's time that tickets jumping the queue are expected to take)."""
+    load = sum(arrivals.get(service_id, 0.0) * handling[service_id].mean / max(1, reach.get(service_id, 1))
+               for service_id in counter.services if service_id in handling)
+    return 1.0 / (1.0 - min(load, MAX_JUMPER_LOAD))
 
 
 def _order_places(tickets: list[WaitingTicket], calls: dict[str, Call]) -> dict[str, int]:

@@ -150,7 +150,10 @@ class QueueService:
                     for row in store.calling_counters(self.db, self.centre_id)]
         tickets = [forecast.WaitingTicket(ticket_id, service_id, bool(priority), target)
                    for ticket_id, service_id, priority, target in store.waiting_queue(self.db, self.centre_id)]
-        return forecast.simulate(now, counters, tickets, handling, int(self.settings["priority_ratio"]))
+        window = forecast.JUMPERS_WINDOW_S
+        arrivals = {service_id: count / window for service_id, count in store.queue_jumpers(
+            self.db, self.centre_id, now - window, local_day(now, self.tz)).items()}
+        return forecast.simulate(now, counters, tickets, handling, int(self.settings["priority_ratio"]), arrivals)
 
     def forecast_new_ticket(self, service: dict) -> dict | None:
         """When an ordinary ticket of `service` issued now would be called: `{position, wait_s, range_s}`,

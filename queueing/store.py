@@ -268,6 +268,20 @@ def recent_handling_times(db, centre_id: str, service_ids, last: int = 60) -> di
     return answer
 
 
+def queue_jumpers(db, centre_id: str, since: float, day: str) -> dict[int, int]:
+    """Per service, the tickets that joined its queue ahead of ordinary newcomers since a moment: priority
+    tickets issued, and tickets transferred in (they keep their place by issue time)."""
+    counts: dict[int, int] = {}
+    for service_id, count in db.conn.execute(
+            """SELECT service_id, COUNT(*) FROM tickets WHERE centre_id = ? AND local_day = ? AND issued_at >= ?
+                 AND priority_group_id IS NOT NULL GROUP BY service_id""", (centre_id, day, since)).fetchall() + \
+            db.conn.execute(
+            """SELECT service_id, COUNT(*) FROM ticket_events WHERE centre_id = ? AND at >= ? AND kind = 'transferred'
+               GROUP BY service_id""", (centre_id, since)).fetchall():
+        counts[service_id] = counts.get(service_id, 0) + count
+    return counts
+
+
 def queue_heads(db, centre_id: str, counter_id: int) -> tuple[str | None, str | None]:
     """Oldest waiting priority and normal ticket this counter may call (its services or sent to it)."""
     heads = []
