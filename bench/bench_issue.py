@@ -1,9 +1,11 @@
 """Ticket issue throughput and latency: N kiosks issuing tickets as fast as the server answers.
 
 Starts the real server with the production command (gunicorn -c gunicorn.conf.py) on a loopback
-port, connects some display screens (they hear `queue_changed`, the newest every 250 ms), then lets
-`--kiosks` threads, each with its own kiosk token and keep-alive HTTP connection, POST
-/api/v1/tickets in a closed loop. Prints a table and exits.
+port, signs clerks in at the counters (so every ticket gets a real forecast), connects some display
+screens (they hear `queue_changed`, the newest every 250 ms), then lets `--kiosks` threads, each with
+its own kiosk token and keep-alive HTTP connection, POST /api/v1/tickets in a closed loop: once from an
+empty queue, and once more with `--backlog` tickets already waiting (issuing must not slow as the
+queue grows). Prints a table and exits.
 
     .venv/bin/python bench/bench_issue.py [--kiosks 10] [--tickets 3000] [--displays 10]
 """
@@ -102,6 +104,8 @@ def main() -> int:
     parser.add_argument("--displays", type=int, default=0,
                         help="display screens connected meanwhile (each hears the newest queue_changed every 250 ms)")
     parser.add_argument("--processes", type=int, default=2, help="client processes the kiosks are spread over")
+    parser.add_argument("--backlog", type=int, default=5000, help="tickets waiting before the second measured phase")
+    parser.add_argument("--open-counters", type=int, default=6, help="counters with a clerk signed in")
     parser.add_argument("--root", type=Path, default=ROOT, help="source tree to run the server from")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder (server log)")
     args = parser.parse_args()
@@ -111,51 +115,78 @@ def main() -> int:
     credentials = prepare_instance(folder, counters=6, kiosks=args.kiosks)
     server = Server(folder, root=args.root).start()
     screens = []
+    phases = []
     try:
+        for number in range(1, args.open_counters + 1):
+            clerk = server.login(f"quay{number}", credentials.passwords[f"quay{number}"])
+            assert requests.post(f"{server.url}/api/v1/counters/{number}/sign-in", headers=clerk,
+                                 timeout=30).status_code == 200
         screens = connect_screens(server.url, args.displays, events=("queue_changed",))
         run_phase(server.url, credentials.kiosk_tokens, args.warmup, 1, args.processes)
-        time.sleep(1.0)
-        for screen in screens:
-            screen.received["queue_changed"].clear()
-        meter = ProcessMeter(server.worker_pid())
-        latencies, errors, wall, client_cpu = run_phase(server.url, credentials.kiosk_tokens, args.tickets, 1000,
-                                                       args.processes)
-        usage = meter.report()
-        issued = len(latencies)
-        waiting = sum(s["waiting"] for s in requests.get(server.url + "/api/v1/queue", timeout=30, headers={
-            "Authorization": "Bearer " + credentials.kiosk_tokens[0]}).json()["services"])
+        for label, backlog in (("empty queue", 0), (f"{args.backlog:,} waiting", args.backlog)):
+            waiting_now = waiting_count(server, credentials)
+            if backlog > waiting_now:  # fill up, unmeasured
+                run_phase(server.url, credentials.kiosk_tokens, backlog - waiting_now, 7, args.processes)
+            waiting_before = waiting_count(server, credentials)
+            time.sleep(1.0)
+            for screen in screens:
+                screen.received["queue_changed"].clear()
+            meter = ProcessMeter(server.worker_pid())
+            latencies, errors, wall, client_cpu = run_phase(server.url, credentials.kiosk_tokens, args.tickets,
+                                                           1000 + backlog, args.processes)
+            usage = meter.report()
+            waiting = waiting_count(server, credentials)
 
-        def shows_the_count(screen):
-            updates = screen.received["queue_changed"]
-            return bool(updates) and sum(s["waiting"] for s in updates[-1][1]["services"]) == waiting
-        deadline = time.time() + 10  # let the last broadcasts arrive
-        while time.time() < deadline and not all(shows_the_count(screen) for screen in screens):
-            time.sleep(0.1)
-        missed = sum(not shows_the_count(screen) for screen in screens)
-        updates = sum(len(screen.received["queue_changed"]) for screen in screens) / max(1, len(screens))
+            def shows_the_count(screen):
+                updates = screen.received["queue_changed"]
+                return bool(updates) and sum(s["waiting"] for s in updates[-1][1]["services"]) == waiting
+            deadline = time.time() + 10  # let the last broadcasts arrive
+            while time.time() < deadline and not all(shows_the_count(screen) for screen in screens):
+                time.sleep(0.1)
+            phases.append({"label": label, "waiting_before": waiting_before, "waiting_after": waiting,
+                           "latencies": latencies, "errors": errors, "wall": wall, "client_cpu": client_cpu,
+                           "usage": usage, "missed": sum(not shows_the_count(screen) for screen in screens),
+                           "updates": sum(len(s.received["queue_changed"]) for s in screens) / max(1, len(screens))})
         log_errors = server.errors_in_log()
     finally:
         for screen in screens:
             screen.close()
         server.stop()
 
-    stats = summary_ms(latencies)
-    rows = [("tickets issued", issued, ""), ("wall time", f"{wall:.2f} s", ""),
-            ("throughput", f"{issued / wall:.0f} tickets/s", ">= 500"),
-            ("latency p50", f"{stats['p50']:.1f} ms", ""), ("latency p95", f"{stats['p95']:.1f} ms", ""),
-            ("latency p99", f"{stats['p99']:.1f} ms", ""), ("latency max", f"{stats['max']:.1f} ms", ""),
-            ("HTTP errors", len(errors), "0"), ("server log errors", len(log_errors), "0"),
-            ("displays not showing the final waiting count", missed, "0"),
-            ("queue_changed received per display", f"{updates:.0f}", "newest only, every LUOT_QUEUE_PUSH_MS"),
-            ("server CPU", f"{usage['cpu_s']:.1f} s ({usage['cpu_pct']:.0f}% of one core)", ""),
-            ("server peak RSS", f"{usage['peak_rss']:.0f} MB", "<= 200 MB"),
-            ("client CPU (kiosk processes)", f"{client_cpu:.1f} s", "")]
-    print(table(f"Ticket issue: {args.kiosks} kiosks, {args.displays} displays connected, "
-                f"{args.tickets} tickets after {args.warmup} warm-up, {args.processes} client processes (LUOT_TTS=none)", rows,
-                ("measure", "value", "target")))
+    errors = [error for phase in phases for error in phase["errors"]]
+    missed = sum(phase["missed"] for phase in phases)
+    for phase in phases:
+        stats = summary_ms(phase["latencies"])
+        issued, wall, usage = len(phase["latencies"]), phase["wall"], phase["usage"]
+        phase["throughput"] = issued / wall
+        rows = [("waiting before → after", f"{phase['waiting_before']} → {phase['waiting_after']}", ""),
+                ("tickets issued", issued, ""), ("wall time", f"{wall:.2f} s", ""),
+                ("throughput", f"{issued / wall:.0f} tickets/s", ">= 500"),
+                ("latency p50", f"{stats['p50']:.1f} ms", ""), ("latency p95", f"{stats['p95']:.1f} ms", ""),
+                ("latency p99", f"{stats['p99']:.1f} ms", ""), ("latency max", f"{stats['max']:.1f} ms", ""),
+                ("HTTP errors", len(phase["errors"]), "0"),
+                ("displays not showing the final waiting count", phase["missed"], "0"),
+                ("queue_changed received per display", f"{phase['updates']:.0f}", "newest only, every LUOT_QUEUE_PUSH_MS"),
+                ("server CPU", f"{usage['cpu_s']:.1f} s ({usage['cpu_pct']:.0f}% of one core)", ""),
+                ("server peak RSS", f"{usage['peak_rss']:.0f} MB", "<= 200 MB"),
+                ("client CPU (kiosk processes)", f"{phase['client_cpu']:.1f} s", "")]
+        print(table(f"Ticket issue, {phase['label']}: {args.kiosks} kiosks, {args.open_counters} counters open, "
+                    f"{args.displays} displays connected, {args.tickets} tickets after {args.warmup} warm-up, "
+                    f"{args.processes} client processes (LUOT_TTS=none)", rows, ("measure", "value", "target")))
+    if len(phases) == 2:
+        ratio = phases[1]["throughput"] / phases[0]["throughput"]
+        print(table("Issuing as the queue grows", [
+            ("throughput with a backlog ÷ from an empty queue", f"{ratio:.2f}", "within 10 % (0.90–1.10)")],
+            ("measure", "value", "target")))
+    print(table("Errors", [("server log errors", len(log_errors), "0")], ("measure", "value", "target")))
     for line in (errors + log_errors)[:5]:
         print("  error:", line)
     return 0 if not errors and not log_errors and not missed else 1
+
+
+def waiting_count(server, credentials) -> int:
+    return sum(s["waiting"] for s in requests.get(server.url + "/api/v1/queue", timeout=30, headers={
+        "Authorization": "Bearer " + credentials.kiosk_tokens[0]}).json()["services"])
 
 
 if __name__ == "__main__":

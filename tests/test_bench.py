@@ -37,8 +37,15 @@ def test_call_to_screen_benchmark(client):
 
 
 def test_ticket_issue_benchmark():
-    output = run_bench("bench_issue.py", "--kiosks", "2", "--tickets", "60", "--warmup", "10", "--displays", "2")
+    output = run_bench("bench_issue.py", "--kiosks", "2", "--tickets", "60", "--warmup", "10", "--displays", "2",
+                       "--backlog", "150")
     assert "tickets/s" in output and "| HTTP errors" in output
+    assert row(output, "throughput with a backlog ÷ from an empty queue")
+
+
+def test_forecast_benchmark():
+    output = run_bench("bench_forecast.py", "--seeds", "1", "--hours", "1", "--counters", "4", "--repeat", "5")
+    assert row(output, "all")[0] != "0" and "%" in row(output, "≥ 80 % inside the printed range")[0]
 
 
 def test_busy_day_benchmark():
