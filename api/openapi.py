@@ -78,6 +78,7 @@ SCHEMAS = {
         "finished_at": TIME, "priority_name": nullable(string()), "dossier_number": nullable(string()),
     }, ["citizen_name", "recall_count"])]},
     "TicketAnswer": obj({"ticket": ref("StaffTicket")}, ["ticket"]),
+    "RestoredAnswer": obj({"ticket": ref("PublicTicket")}, ["ticket"]),
     "MaybeTicketAnswer": obj({"ticket": nullable(ref("StaffTicket"))}, ["ticket"]),
     "Counter": obj({
         "counter": INTEGER, "number": INTEGER, "name": string(), "floor": string(),
@@ -120,6 +121,14 @@ BODIES = {
     "OutOfOrder": obj({"reason": string(minLength=1)}, ["reason"], closed=True),
     "CallNumber": obj({"number": string(minLength=1), "reason": string(minLength=1)}, ["number", "reason"],
                       closed=True),
+    "RestoreNumber": obj({"number": string(minLength=1, description="today's number, e.g. A012")}, ["number"],
+                         closed=True),
+    "Scan": obj({"scan": string(minLength=1, maxLength=512, description="the slip's QR as the scanner types it: "
+                                                                        "its tracking URL .../t/<ticket id>")},
+                ["scan"], closed=True),
+    "PriorityChange": obj({"priority": nullable(string(description="a priority group code; null or absent removes "
+                                                                   "the priority")),
+                           "reason": string(minLength=1, maxLength=200)}, ["reason"], closed=True),
     "Rating": obj({"score": {"type": "integer", "minimum": 1, "maximum": 3}}, ["score"], closed=True),
     "CitizenCheck": obj({"citizen_qr": string(maxLength=512)}, ["citizen_qr"], closed=True),
     "Ask": obj({"text": string(), "lang": {"description": "vi or en; empty means vi"}}, ["text"], closed=True),
@@ -231,6 +240,23 @@ def paths() -> dict:
             "api.call_out_of_order", "Call one waiting ticket out of order, with a logged reason",
             answer(ref("TicketAnswer")), body="OutOfOrder", errors=TICKET_ACTION, parameters=[TICKET_ID],
             tags=("counter",))},
+        "/api/v1/tickets/{ticket_id}/restore": {"post": operation(
+            "api.restore", "Put a no-show back in its service's queue within the centre's restore window "
+                           "(a clerk at a counter, or a manager)",
+            answer(ref("RestoredAnswer")), body="Empty", errors=TICKET_ACTION, parameters=[TICKET_ID],
+            tags=("counter",))},
+        "/api/v1/tickets/{ticket_id}/priority": {"post": operation(
+            "api.change_priority", "Remove or change a wrongly claimed priority group, with a reason (the counter "
+                                   "that called the ticket, or a manager)",
+            answer(ref("TicketAnswer")), body="PriorityChange", errors=TICKET_ACTION, parameters=[TICKET_ID],
+            tags=("counter",))},
+        "/api/v1/counters/{counter_id}/restore": {"post": operation(
+            "api.restore_number", "Restore today's no-show with this number (the clerk at this counter)",
+            answer(ref("RestoredAnswer")), body="RestoreNumber", errors=COUNTER_ACTION, parameters=[COUNTER_ID],
+            tags=("counter",))},
+        "/api/v1/kiosk/back": {"post": operation(
+            "api.kiosk_back", "Tôi đã quay lại / I'm back: the kiosk restores the no-show whose slip was scanned",
+            answer(ref("RestoredAnswer")), body="Scan", errors=(403, 404, 409), tags=("kiosk",))},
         "/api/v1/tickets/{ticket_id}/rating": {"post": operation(
             "api.rating", "The citizen's satisfaction, once, after service (3 very satisfied .. 1 dissatisfied)",
             answer(ref("PublicTicket")), body="Rating", errors=(403, 409), auth=False, parameters=[TICKET_ID],

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from kiosk.issuing import issue_for
 
 from queueing import accounts
+from queueing.corrections import ticket_id_from_scan
 from queueing.model import Forbidden
 from queueing.service import PAUSE_REASONS
 from web import (ApiError, bearer_token, check_login_throttle, clear_login_failures, current_principal, get_db,
@@ -179,6 +180,46 @@ def call_number(counter_id):
     data = json_body({"number", "reason"})
     principal = require("clerk", "manager", "admin")
     return respond(get_queue().call_ticket(counter_id, principal.id, data.get("reason"), number=data.get("number")))
+
+
+@bp.post("/tickets/<ticket_id>/restore")
+def restore(ticket_id):
+    """A late-comer is back: a clerk signed in at a counter, or a manager, puts the no-show back in the queue."""
+    json_body(set())
+    principal = require("clerk", "manager", "admin")
+    queue = get_queue()
+    counter = queue.clerk_counter(principal.id)
+    if counter is None and not principal.is_manager:
+        raise Forbidden("Cán bộ chưa đăng nhập tại quầy nào (sign in at a counter first)", code="not_at_counter")
+    return respond(queue.restore_no_show(ticket_id=ticket_id, by="clerk" if counter else "manager",
+                                         counter_id=counter["id"] if counter else None, user_id=principal.id))
+
+
+@bp.post("/counters/<int:counter_id>/restore")
+def restore_number(counter_id):
+    """Restore today's no-show with this number, from the counter panel."""
+    data = json_body({"number"})
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().restore_no_show(number=data.get("number"), by="clerk", counter_id=counter_id,
+                                               user_id=principal.id))
+
+
+@bp.post("/kiosk/back")
+def kiosk_back():
+    """«Tôi đã quay lại»: the kiosk posts the text its scanner read from the slip's QR (the tracking URL)."""
+    principal = require("kiosk")
+    scan = json_body({"scan"}).get("scan")
+    return respond(get_queue().restore_no_show(ticket_id=ticket_id_from_scan(scan), by="kiosk",
+                                               device_id=principal.id))
+
+
+@bp.post("/tickets/<ticket_id>/priority")
+def change_priority(ticket_id):
+    """Remove or change a wrongly claimed priority group, with a reason: the calling counter or a manager."""
+    data = json_body({"priority", "reason"})
+    principal = require("clerk", "manager", "admin")
+    return respond(get_queue().change_priority(ticket_id, data.get("priority"), data.get("reason"), principal.id,
+                                               is_manager=principal.is_manager))
 
 
 @bp.post("/tickets/<ticket_id>/rating")

@@ -270,7 +270,12 @@ SETTINGS_FIELDS = (
     Field("priority_ratio", "Tỉ lệ ưu tiên: sau N lượt ưu tiên liên tiếp gọi 1 lượt thường",
           "Priority ratio: after N priority calls in a row, one normal", "number",
           hint_vi="0 = luôn gọi nhóm ưu tiên trước", hint_en="0 = priority always first"),
-    Field("no_show_after_recalls", "Số lần gọi lại tối đa (1–10)", "Recalls before no-show (1–10)", "number"),
+    Field("recall_limit", "Số lần gọi lại tối đa (1–10)", "Most recalls of a ticket (1–10)", "number",
+          hint_vi="Sau đó cán bộ đánh dấu vắng mặt", hint_en="Then the clerk marks it a no-show"),
+    Field("no_show_restore_minutes", "Khôi phục số vắng mặt trong vòng (phút)", "Restore a no-show within (min)",
+          "number", hint_vi="0 = không cho khôi phục", hint_en="0 = never"),
+    Field("no_show_restore_place", "Số được khôi phục xếp vào", "A restored ticket goes", "select",
+          options="restore_places"),
     Field("kiosk_tickets_per_minute", "Số phiếu tối đa mỗi phút ở một kiosk", "Tickets per minute per kiosk",
           "number"),
     Field("citizen_retention_days", "Số ngày giữ thông tin công dân", "Days citizen data is kept", "number"),
@@ -312,6 +317,9 @@ def field_options(name: str) -> list[tuple[str, str]]:
         return [(kind, _pick(labels)) for kind, labels in KIND_LABELS.items()]
     if name == "languages":
         return [("vi", "Tiếng Việt"), ("en", "English")]
+    if name == "restore_places":
+        return [("behind_waiting", _pick(("Sau những người đang chờ", "Behind those waiting now"))),
+                ("original", _pick(("Vị trí cũ (theo giờ lấy số)", "Its original place (by issue time)")))]
     if name == "voices":
         return [("vi", "vi (miền Bắc)"), ("vi-vn-x-central", "vi-vn-x-central (miền Trung)"),
                 ("vi-vn-x-south", "vi-vn-x-south (miền Nam)")]

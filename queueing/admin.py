@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import accounts, store
 from .alerts import ALERT_DEFAULTS
+from .corrections import RESTORE_PLACES, current_setting_names
 from .model import Conflict, DeviceKind, Event, NotFound, Outcome, QueueError, Role
 from .service import ALL, DEFAULT_SETTINGS, WEEKDAYS, QueueService, counter_room, queue_changed
 from .speech_vi import LETTER_NAMES_VI, validate_template
@@ -977,7 +978,9 @@ def revoke_device(db, centre_id: str, user_id, device_id: int, now: float | None
 
 SETTING_LABELS = {
     "language": "Ngôn ngữ thông báo", "priority_ratio": "Tỉ lệ ưu tiên (số lượt ưu tiên liên tiếp)",
-    "no_show_after_recalls": "Số lần gọi lại tối đa", "announcement_template": "Mẫu câu thông báo",
+    "recall_limit": "Số lần gọi lại tối đa", "announcement_template": "Mẫu câu thông báo",
+    "no_show_restore_minutes": "Thời gian cho khôi phục số vắng mặt (phút)",
+    "no_show_restore_place": "Vị trí của số được khôi phục",
     "announcement_repeat": "Số lần đọc mỗi thông báo", "notice": "Dòng thông báo trên màn hình",
     "kiosk_tickets_per_minute": "Số phiếu tối đa mỗi phút ở kiosk",
     "citizen_retention_days": "Số ngày giữ thông tin công dân", "voice": "Giọng đọc", "voice_rate": "Tốc độ đọc",
@@ -991,7 +994,8 @@ SETTING_LABELS = {
 def clean_setting(key: str, value):
     """One setting's value, checked; raises ValidationError naming the setting."""
     label = SETTING_LABELS.get(key, key)
-    ranges = {"priority_ratio": (0, 100), "no_show_after_recalls": (1, 10), "announcement_repeat": (1, 5),
+    ranges = {"priority_ratio": (0, 100), "recall_limit": (1, 10), "announcement_repeat": (1, 5),
+              "no_show_restore_minutes": (0, 1440),
               "kiosk_tickets_per_minute": (1, 600), "citizen_retention_days": (1, 3650), "voice_rate": (80, 260),
               "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000)}
     if key in ranges:
@@ -1000,6 +1004,11 @@ def clean_setting(key: str, value):
         if value not in ("vi", "en"):
             raise ValidationError(f"{label} phải là vi hoặc en, không phải «{value}» (language must be vi or en)",
                                   field=key, code="bad_language")
+        return value
+    if key == "no_show_restore_place":
+        if value not in RESTORE_PLACES:
+            raise ValidationError(f"{label} phải là behind_waiting (sau những người đang chờ) hoặc original (vị trí cũ) "
+                                  "(must be behind_waiting or original)", field=key, code="bad_restore_place")
         return value
     if key == "voice":
         if value not in VOICES:
@@ -1033,7 +1042,7 @@ def _clean_settings(data: dict) -> dict:
     if not isinstance(data, dict):
         raise ValidationError("Thiết lập phải là một bảng tên → giá trị (settings must be an object)")
     fields, values = _Fields(), {}
-    for key, value in data.items():
+    for key, value in current_setting_names(data).items():
         with fields.field(key):
             values[key] = clean_setting(key, value)
     fields.done()
@@ -1160,7 +1169,7 @@ def _plan_import(db, centre_id: str, config, errors: list[str]) -> dict:
     centre = config["centre"]
     _unknown_keys(errors, "centre", centre, {"id", "name", "name_en", "timezone", "settings"})
     centre_values = {key: centre[key] for key in CENTRE_FIELDS if key in centre}
-    settings = centre.get("settings", {})
+    settings = current_setting_names(centre.get("settings", {}))
     if not isinstance(settings, dict):
         errors.append("centre.settings phải là một bảng (settings must be an object)")
         settings = {}

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from . import accounts, store
+from .corrections import current_setting_names
 from .model import QueueError, Role
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "data" / "catalogue.vi.json"
@@ -73,7 +74,8 @@ def load_configuration(db, config: dict, now: float) -> str:
         store.insert(db, "centres", {"id": centre_id, "name": _require(centre, "name", "centre"),
                                      "name_en": centre.get("name_en", ""),
                                      "timezone": centre.get("timezone", "Asia/Ho_Chi_Minh"),
-                                     "settings": store.dumps(centre.get("settings", {})), "created_at": now})
+                                     "settings": store.dumps(current_setting_names(centre.get("settings", {}))),
+                                     "created_at": now})
         service_ids = {}
         for order, service in enumerate(config.get("services", [])):
             code = _require(service, "code", "services")

@@ -308,3 +308,23 @@ def security(db):
 def day_queue_index(db):
     """Issuing reads the day's latest queue time under the write lock; an index keeps that O(log n)."""
     db.executescript("CREATE INDEX tickets_day_queue ON tickets (centre_id, local_day, queue_at);")
+
+
+@migrations(name="0005_stranded_recall_limit")
+def stranded_recall_limit(db):
+    """The setting `no_show_after_recalls` is named for what it does: `recall_limit` (a recall is refused after it)."""
+    import json
+    for centre_id, text in db.execute("SELECT id, settings FROM centres").fetchall():
+        settings = json.loads(text or "{}")
+        if "no_show_after_recalls" not in settings:
+            continue
+        old = settings.pop("no_show_after_recalls")
+        settings.setdefault("recall_limit", old)
+        db.execute("UPDATE centres SET settings = ? WHERE id = ?",
+                   [json.dumps(settings, ensure_ascii=False, separators=(",", ":")), centre_id])
+
+
+@migrations(name="0006_stranded_stats_rebuild")
+def stranded_stats_rebuild(db):
+    """Daily summaries built before the replay followed the log order (not the clock) are rebuilt once."""
+    db.execute("DELETE FROM stats_days")

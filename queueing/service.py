@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from . import forecast, store
+from . import corrections, forecast, store
 from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
@@ -21,7 +21,9 @@ Clock = Callable[[], float]
 DEFAULT_SETTINGS = {
     "language": "vi",
     "priority_ratio": 0,
-    "no_show_after_recalls": 3,
+    "recall_limit": 3,
+    "no_show_restore_minutes": 30,
+    "no_show_restore_place": "behind_waiting",
     "announcement_template": None,
     "announcement_repeat": 2,
     "notice": "",
@@ -431,7 +433,7 @@ class QueueService:
         return Outcome(result, events)
 
     def sign_out(self, counter_id, clerk_id: int) -> Outcome:
-        """Close a counter; a ticket still called there goes back to the queue in its place."""
+        """Close a counter; a ticket still called there, and those transferred to it, go back to the queue in their place."""
         with store.write_lock(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             events = []
@@ -440,6 +442,8 @@ class QueueService:
                 if ticket["status"] in (TicketStatus.CALLED, TicketStatus.SERVING):
                     self._requeue(ticket, counter["id"], clerk_id, "returned_on_sign_out")
                     events += self._ticket_events(ticket["id"])
+            for returned_id in corrections.return_transferred(self, counter, clerk_id):
+                events += self._ticket_events(returned_id)
             self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
                               pause_reason=None, current_ticket_id=None)
             self._counter_log(counter["id"], "signed_out", clerk_id)
@@ -496,14 +500,18 @@ class QueueService:
         return Outcome(result, events)
 
     def call_ticket(self, counter_id, clerk_id: int, reason, ticket_id=None, number=None) -> Outcome:
-        """Call one specific waiting ticket (by id, or by today's number) out of order; the reason is logged."""
+        """Call one specific waiting ticket (by id, or by today's number) out of order; the reason is logged.
+
+        Only a ticket this counter could call next: one of its services, or one transferred to it."""
         if not isinstance(reason, str) or not reason.strip():
             raise QueueError("Gọi không theo thứ tự cần ghi lý do (a reason is required)", code="reason_required")
         with store.write_lock(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             self._refuse_if_busy(counter)
             ticket = self.ticket(ticket_id) if ticket_id is not None else self._waiting_by_number(number)
+            corrections.check_out_of_order_call(self, ticket, counter)
             self._claim(ticket, counter, clerk_id, "called_out_of_order", {"reason": reason.strip()[:200]})
+            corrections.count_in_priority_ratio(self, ticket, counter)
             events = self._after_call(ticket["id"], counter["id"])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
@@ -554,14 +562,14 @@ class QueueService:
         return ticket, counter
 
     def recall(self, ticket_id, counter_id, clerk_id: int) -> Outcome:
-        """Announce a called ticket again; after the configured number of recalls it becomes a no-show."""
+        """Announce a called ticket again, at most `recall_limit` times; then the clerk marks it a no-show."""
         with store.write_lock(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status("recall", ticket["status"])
-            limit = int(self.settings["no_show_after_recalls"])
+            limit = int(self.settings["recall_limit"])
             if limit and ticket["recall_count"] >= limit:
-                raise Conflict(f"Đã gọi lại {limit} lần; hãy đánh dấu vắng mặt (recall limit reached)",
-                               code="recall_limit")
+                raise Conflict(f"Đã gọi lại tối đa {limit} lần; nếu công dân không đến, hãy bấm «Vắng mặt» "
+                               "(recall limit reached: mark the ticket as a no-show)", code="recall_limit")
             now = self.clock()
             store.execute(self.db, "UPDATE tickets SET recall_count = recall_count + 1, called_at = ? WHERE id = ?",
                           (now, ticket["id"]))
@@ -579,6 +587,15 @@ class QueueService:
         """The citizen did not come; the counter is free again."""
         return self._simple_transition(ticket_id, counter_id, clerk_id, "no_show", "no_show", "finished_at",
                                        release=True)
+
+    def restore_no_show(self, ticket_id=None, number=None, by: str = "clerk", counter_id=None, user_id=None,
+                        device_id=None) -> Outcome:
+        """A late-comer is back: today's no-show (by id or number) waits again, within the restore window."""
+        return corrections.restore_no_show(self, ticket_id, number, by, counter_id, user_id, device_id)
+
+    def change_priority(self, ticket_id, priority, reason, user_id: int, is_manager: bool = False) -> Outcome:
+        """Correct a wrongly claimed priority group (the calling counter, or a manager), with a logged reason."""
+        return corrections.change_priority(self, ticket_id, priority, reason, user_id, is_manager)
 
     def _simple_transition(self, ticket_id, counter_id, clerk_id, action, kind, time_column, release=False,
                            detail=None) -> Outcome:
@@ -630,7 +647,7 @@ class QueueService:
         return Outcome(result, events)
 
     def transfer(self, ticket_id, counter_id, clerk_id: int, service=None, to_counter=None) -> Outcome:
-        """Send a ticket to another service or counter; it keeps its number and its place by issue time."""
+        """Send a ticket to another service or an open counter; it keeps its number and its place by issue time."""
         if (service is None) == (to_counter is None):
             raise QueueError("Chuyển tới một lĩnh vực hoặc một quầy (give service or counter)",
                              code="transfer_target")
@@ -640,12 +657,15 @@ class QueueService:
             target_service_id = ticket["service_id"]
             target_counter_id = None
             if service is not None:
-                target_service_id = self.service_by_code(service)["id"]
+                target_service = self.service_by_code(service)
+                corrections.refuse_own_service(ticket, target_service)
+                target_service_id = target_service["id"]
             else:
                 target = self.counter(to_counter)
                 if target["id"] == counter["id"]:
                     raise QueueError("Không thể chuyển tới chính quầy này (cannot transfer to the same counter)",
                                      code="transfer_target")
+                corrections.refuse_unavailable_counter(target)
                 target_counter_id = target["id"]
             self._requeue(ticket, counter["id"], clerk_id, "transferred",
                           service_id=target_service_id, target_counter_id=target_counter_id,

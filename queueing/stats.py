@@ -10,7 +10,11 @@ Which tickets
     Pass the centre's own zone as `tz`: stored issue days and hours are in it, and `tz` turns the
     other instants (finish hours, journal times, "today") into local time.
 
-Per ticket (from its events, in time order)
+Per ticket (from its events, in log order)
+    Events are replayed in the order they were written (`ticket_events.id`), never by their clock
+    time: a clock stepped back (NTP, a manual fix) must not reorder a ticket's history. Every
+    duration below is clamped at 0, so such a step gives a wait of 0, never a negative one (a 0
+    wait is within any target wait).
     A *visit* is one stay at a counter: it begins with a call (`called` or
     `called_out_of_order`) and ends with `finished`, `no_show`, `transferred` or
     `returned_on_sign_out`; `recalled` and `started` belong to the open visit and `rated` to the
@@ -23,7 +27,10 @@ Per ticket (from its events, in time order)
                 (status done). A ticket that handled several procedures still has ONE service
                 time: it counts once per ticket everywhere, and once for each of its procedures
                 in the per-procedure breakdown.
-    - status  = the status after its last event: done ("served"), no_show, or still open.
+    - status  = the status after its last event: done ("served"), no_show, or still open. A no-show
+                restored (`restored`, issue 11) waits again: if it is then served it counts as
+                served, not as a no-show; its wait stays first call − issue, and it counts once as
+                called. Its first visit still counts as a no-show visit at that counter and clerk.
     - transferred = the ticket was transferred (to a service or a counter) at least once.
 
 Ticket breakdowns: service, hour, day, weekday_hour and summary()
@@ -167,6 +174,11 @@ class Visit:
         self.rating = None
 
 
+def _elapsed(start: float, end: float) -> float:
+    """Seconds from start to end, 0 when the clock was stepped back between them (never negative)."""
+    return max(0.0, end - start)
+
+
 class TicketFacts:
     """One ticket as its events tell it: issue, visits, status, rating and procedures."""
 
@@ -210,18 +222,18 @@ class TicketFacts:
 
     @property
     def wait_s(self):
-        return self.visits[0].called_at - self.issued_at if self.visits else None
+        return _elapsed(self.issued_at, self.visits[0].called_at) if self.visits else None
 
     @property
     def walk_s(self):
-        walks = [v.started_at - v.called_at for v in self.visits if v.started_at is not None]
+        walks = [_elapsed(v.called_at, v.started_at) for v in self.visits if v.started_at is not None]
         return sum(walks) if walks else None
 
     @property
     def service_s(self):
         if self.status != "done":
             return None
-        return sum(v.ended_at - v.started_at for v in self.visits
+        return sum(_elapsed(v.started_at, v.ended_at) for v in self.visits
                    if v.started_at is not None and v.ended_at is not None)
 
     @property
@@ -247,7 +259,7 @@ EVENTS_SQL = """
            CASE WHEN e.kind = 'rated' THEN json_extract(e.detail, '$.score') END
     FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id
     WHERE t.centre_id = ? AND t.local_day BETWEEN ? AND ?
-    ORDER BY t.local_day, t.rowid, e.at, e.id
+    ORDER BY t.local_day, t.rowid, e.id
 """
 
 
@@ -389,17 +401,17 @@ def _add_visit(tally: Tally, ticket: TicketFacts, visit: Visit, first: bool, tar
     counts = tally.counts
     counts[CALLED] += 1
     if first:
-        wait = visit.called_at - ticket.issued_at
+        wait = _elapsed(ticket.issued_at, visit.called_at)
         tally.fresh[WAITS].append(wait)
         if target is not None and wait <= target:
             counts[SLA_MET] += 1
     if visit.started_at is not None:
-        tally.fresh[WALKS].append(visit.started_at - visit.called_at)
+        tally.fresh[WALKS].append(_elapsed(visit.called_at, visit.started_at))
     if visit.outcome == "finished":
         counts[SERVED] += 1
         counts[PROCEDURES] += len(ticket.procedure_ids)
         if visit.started_at is not None:
-            tally.fresh[SERVICES].append(visit.ended_at - visit.started_at)
+            tally.fresh[SERVICES].append(_elapsed(visit.started_at, visit.ended_at))
     elif visit.outcome == "no_show":
         counts[NO_SHOW] += 1
     elif visit.outcome == "transferred":

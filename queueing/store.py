@@ -387,3 +387,23 @@ def counters(db, centre_id: str) -> list[dict]:
     for row in rows:
         row["services"] = service_codes.get(row["id"], [])
     return rows
+
+
+# ---- corrections (issue 11) -------------------------------------------------------------------
+
+def tickets_sent_to_counter(db, centre_id: str, counter_id: int) -> list[dict]:
+    """Waiting tickets transferred to one counter, oldest place first."""
+    return all_rows(db, """SELECT id FROM tickets WHERE centre_id = ? AND status = 'waiting' AND target_counter_id = ?
+                           ORDER BY queue_at, rowid""", (centre_id, counter_id))
+
+
+def counter_serves(db, counter_id: int, service_id: int) -> bool:
+    """Whether a counter serves a service."""
+    return scalar(db, "SELECT 1 FROM counter_services WHERE counter_id = ? AND service_id = ?",
+                  (counter_id, service_id)) is not None
+
+
+def ticket_id_by_number(db, centre_id: str, day: str, number: str, status: str) -> str | None:
+    """The id of a local day's ticket with this number in this status."""
+    return scalar(db, "SELECT id FROM tickets WHERE centre_id = ? AND local_day = ? AND number = ? AND status = ?",
+                  (centre_id, day, number, status))

@@ -14,11 +14,13 @@ TRANSITIONS: dict[str, dict[TicketStatus, TicketStatus]] = {
     "finish": {S: D},
     "no_show": {C: N},
     "transfer": {C: W, S: W},
+    "restore": {N: W},  # a late-comer back within the centre's restore window (issue 11)
 }
 
 _STATUS_VI = {W: "đang chờ", C: "đã được gọi", S: "đang được phục vụ", D: "đã xong", N: "vắng mặt"}
 _ACTION_VI = {"call": "gọi", "recall": "gọi lại", "start": "bắt đầu phục vụ", "finish": "kết thúc",
-              "no_show": "đánh dấu vắng mặt", "transfer": "chuyển"}
+              "no_show": "đánh dấu vắng mặt", "transfer": "chuyển",
+              "restore": "khôi phục"}
 
 
 class InvalidTransition(Conflict):

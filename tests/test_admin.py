@@ -261,7 +261,10 @@ def test_deactivating_a_clerk_at_a_counter_closes_it_and_returns_the_ticket(db, 
     ({"announcement_template": "Mời đến quầy {quay}"}, "bad_template", "phải có số thứ tự"),
     ({"announcement_template": "Mời {so"}, "bad_template", "không khớp"),
     ({"priority_ratio": -1}, "out_of_range", "Tỉ lệ ưu tiên"),
-    ({"no_show_after_recalls": 11}, "out_of_range", "từ 1 đến 10"),
+    ({"recall_limit": 11}, "out_of_range", "từ 1 đến 10"),
+    ({"no_show_after_recalls": 11}, "out_of_range", "Số lần gọi lại tối đa"),  # the old name is still checked
+    ({"no_show_restore_minutes": -1}, "out_of_range", "khôi phục số vắng mặt"),
+    ({"no_show_restore_place": "front"}, "bad_restore_place", "behind_waiting"),
     ({"announcement_repeat": "0"}, "out_of_range", "từ 1 đến 5"),
     ({"notice": "x" * 301}, "too_long", "dài tối đa 300 ký tự"),
     ({"language": "fr"}, "bad_language", "vi hoặc en"),
@@ -718,3 +721,24 @@ def test_api_configuration_round_trip(app, client, api):
     assert response.status_code == 400 and body["code"] == "bad_configuration" and len(body["errors"]) == 1
     audit = client.get("/api/v1/admin/audit", headers=headers).get_json()
     assert audit[0]["action"] == "configuration.import" and audit[0]["username"] == "admin"
+
+
+def test_an_old_configuration_file_with_the_old_recall_setting_name_still_imports(db):
+    config = admin.export_configuration(db, CENTRE)
+    config["centre"]["settings"] = {"no_show_after_recalls": 5}
+    admin.import_configuration(db, CENTRE, config, user_id(db, "admin"))
+    stored = store.centre(db, CENTRE)["settings"]
+    assert stored["recall_limit"] == 5 and "no_show_after_recalls" not in stored
+    assert admin.centre_settings_view(db, CENTRE)["recall_limit"] == 5
+
+
+def test_the_recall_limit_migration_renames_the_key_in_existing_centres(tmp_path):
+    from queueing.schema import migrations
+    db = store.connect(tmp_path / "old.sqlite3")
+    # an existing database as shipped before the rename: every migration up to 0004 applied
+    migrations.apply(db, stop_before="0005_stranded_recall_limit")
+    db.execute("INSERT INTO centres (id, name, settings, created_at) VALUES ('old', 'Cũ', ?, 0)",
+               ['{"no_show_after_recalls":4,"notice":"Xin chào"}'])
+    migrations.apply(db)
+    assert store.centre(db, "old")["settings"] == {"recall_limit": 4, "notice": "Xin chào"}
+    db.conn.close()

@@ -69,6 +69,13 @@ def start_t1(world):
     world.queue().start(world.ids["T1"], 1, world.ids["clerk1"])
 
 
+def no_show_w2(world):
+    """Clerk 2 calls W2 (A004) out of order and marks it a no-show, so it may be restored."""
+    queue = world.queue()
+    queue.call_ticket(2, world.ids["clerk2"], "người cao tuổi", ticket_id=world.ids["W2"])
+    queue.no_show(world.ids["W2"], 2, world.ids["clerk2"])
+
+
 ROWS = [
     # ---- public API
     Row("GET", "/api/v1/services", "/api/v1/services", everyone()),
@@ -85,6 +92,8 @@ ROWS = [
     Row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", only(STAFF)),
     # ---- kiosk
     Row("POST", "/api/v1/tickets", "/api/v1/tickets", only(["kiosk"] + STAFF, 201), body={"service": "TP"}),
+    Row("POST", "/api/v1/kiosk/back", "/api/v1/kiosk/back", only(["kiosk"], 404),
+        body={"scan": "http://192.168.1.10:5000/t/khong-co-phieu-nay"}, note="an unknown slip: 404 to the kiosk"),
     Row("POST", "/api/v1/citizen/check", "/api/v1/citizen/check", only(["kiosk"] + STAFF),
         body={"citizen_qr": CARD}),
     # ---- screens and monitors
@@ -111,6 +120,14 @@ ROWS = [
         body={"service": "LLTP"}),
     Row("POST", "/api/v1/tickets/<ticket_id>/call", "/api/v1/tickets/{W1}/call", only(["clerk2"], clerk1=409),
         body={"reason": "người cao tuổi"}, note="clerk 1 may call out of order, but is busy"),
+    Row("POST", "/api/v1/tickets/<ticket_id>/priority", "/api/v1/tickets/{T1}/priority",
+        only(["clerk1"] + MANAGERS), body={"priority": "NCT", "reason": "khai nhầm nhóm"},
+        note="the counter that called it, or a manager"),
+    # ---- a no-show (W2, made by `no_show_w2`) restored
+    Row("POST", "/api/v1/tickets/<ticket_id>/restore", "/api/v1/tickets/{W2}/restore", only(STAFF),
+        prepare=no_show_w2, note="a clerk signed in at any counter, or a manager"),
+    Row("POST", "/api/v1/counters/<int:counter_id>/restore", "/api/v1/counters/2/restore", only(["clerk2"]),
+        body={"number": "A004"}, prepare=no_show_w2),
     # ---- statistics: managers
     Row("GET", "/api/v1/stats", "/api/v1/stats", only(MANAGERS)),
     Row("GET", "/api/v1/stats/today", "/api/v1/stats/today", only(MANAGERS)),

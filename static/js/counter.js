@@ -97,6 +97,7 @@
     $("btn-noshow").disabled = status !== "called";
     $("btn-finish").disabled = status !== "serving";
     $("btn-transfer").disabled = !ticket;
+    $("btn-priority").disabled = !ticket;
     $("pause-label").textContent = snapshot.state === "paused" ? T.resume : T.pause;
     if (snapshot.services) renderQueue(snapshot.services);
     clearInterval(timer);
@@ -147,6 +148,24 @@
       $("call-number-value").value = ""; $("call-number-reason").value = "";
       dialogError("call-number-error", "");
       $("call-number-dialog").showModal();
+    },
+    restore: function () {
+      $("restore-number").value = "";
+      dialogError("restore-error", "");
+      $("restore-dialog").showModal();
+    },
+    priority: function () {
+      if ($("btn-priority").disabled) return;
+      var select = Luot.clear($("priority-value"));
+      select.appendChild(Luot.el("option", {value: "", text: T.no_priority_group || "—"}));
+      data.priority_groups.forEach(function (group) {
+        select.appendChild(Luot.el("option", {value: group.code, text: group.name}));
+      });
+      select.value = state.current.priority || "";
+      $("priority-number").textContent = state.current.number;
+      $("priority-reason").value = "";
+      dialogError("priority-error", "");
+      $("priority-dialog").showModal();
     }
   };
 
@@ -249,12 +268,31 @@
     });
   });
 
+  $("restore-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    Luot.api("POST", "/counters/" + counterId + "/restore", {number: $("restore-number").value.trim()}).then(function (response) {
+      if (!response.ok) { dialogError("restore-error", response.data.error); return; }
+      $("restore-dialog").close();
+      message(T.restored_ok.replace("{number}", response.data.ticket.number));
+    });
+  });
+
+  $("priority-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {priority: $("priority-value").value || null, reason: $("priority-reason").value.trim()};
+    Luot.api("POST", ticketPath("priority"), body).then(function (response) {
+      if (!response.ok) { dialogError("priority-error", response.data.error); return; }
+      $("priority-dialog").close();
+      refresh();
+    });
+  });
+
   Object.keys(data.pause_reasons).forEach(function (reason) {
     $("pause-reasons").appendChild(Luot.el("button", {type: "button", className: "big", text: data.pause_reasons[reason],
       "data-reason": reason,
       onclick: function () { $("pause-dialog").close(); act("POST", "/counters/" + counterId + "/pause", {reason: reason}); }}));
   });
-  ["finish", "transfer", "pause", "call-number"].forEach(function (name) {
+  ["finish", "transfer", "pause", "call-number", "restore", "priority"].forEach(function (name) {
     $(name + "-cancel").addEventListener("click", function () { $(name + "-dialog").close(); });
   });
 
@@ -266,6 +304,8 @@
   $("btn-transfer").addEventListener("click", actions.transfer);
   $("btn-pause").addEventListener("click", actions.pause);
   $("btn-call-number").addEventListener("click", actions.callNumber);
+  $("btn-restore").addEventListener("click", actions.restore);
+  $("btn-priority").addEventListener("click", actions.priority);
   $("btn-leave").addEventListener("click", function () {
     Luot.api("POST", "/counters/" + counterId + "/sign-out").then(function (response) {
       if (!response.ok) { message(response.data.error); return; }
@@ -276,7 +316,7 @@
   });
 
   var SHORTCUTS = {n: "next", r: "recall", s: "start", f: "finish", v: "noshow", t: "transfer", p: "pause",
-                   g: "callNumber"};
+                   g: "callNumber", k: "restore", u: "priority"};
   document.addEventListener("keydown", function (event) {
     if (!counterId || !state || event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
     if (document.querySelector("dialog[open]") || /INPUT|SELECT|TEXTAREA/.test(event.target.tagName)) return;

@@ -16,8 +16,8 @@
   var $ = function (id) { return document.getElementById(id); };
 
   function show(screen) {
-    ["screen-home", "screen-priority", "screen-ticket"].forEach(function (id) { $(id).hidden = id !== screen; });
-    if (screen === "screen-home") focusCardInput();
+    ["screen-home", "screen-priority", "screen-ticket", "screen-back"].forEach(function (id) { $(id).hidden = id !== screen; });
+    if (screen === "screen-home" || screen === "screen-back") focusCardInput();
   }
 
   function message(text) {
@@ -141,6 +141,8 @@
     this.value = "";
     if (!raw) return;
     resetIdle();
+    // A slip's QR is its tracking link (/t/<id>): the citizen is back after a no-show, not taking a number.
+    if (/\/t\/[A-Za-z0-9_-]+/.test(raw) || !$("screen-back").hidden) { comeBack(raw); return; }
     Luot.api("POST", "/citizen/check", {citizen_qr: raw}, token).then(function (response) {
       var status = $("card-status");
       if (!response.ok) {
@@ -154,6 +156,33 @@
       status.className = "card-status ok";
     });
   });
+
+  function showBack() {
+    resetIdle();
+    $("back-result").textContent = T.im_back_hint;
+    $("back-result").className = "question";
+    show("screen-back");
+  }
+
+  function comeBack(scan) {
+    show("screen-back");
+    Luot.api("POST", "/kiosk/back", {scan: scan}, token).then(function (response) {
+      var result = $("back-result");
+      if (!response.ok) {
+        result.textContent = response.status === 401 || !token ? T.kiosk_not_activated : response.data.error;
+        result.className = "question error";
+      } else {
+        var ticket = response.data.ticket;
+        result.textContent = T.im_back_ok.replace("{number}", ticket.number)
+          .replace("{ahead}", String(Math.max(0, ticket.position - 1)));
+        result.className = "question ok";
+      }
+      resetIdle(TICKET_RESET_MS);
+    });
+  }
+
+  $("im-back").addEventListener("click", showBack);
+  $("back-home").addEventListener("click", goHome);
 
   $("ask-form").addEventListener("submit", function (event) {
     event.preventDefault();
