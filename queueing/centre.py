@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import accounts, store
+from . import accounts, holidays, store
 from .model import QueueError, Role
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "data" / "catalogue.vi.json"
@@ -74,6 +74,8 @@ def load_configuration(db, config: dict, now: float) -> str:
                                      "name_en": centre.get("name_en", ""),
                                      "timezone": centre.get("timezone", "Asia/Ho_Chi_Minh"),
                                      "settings": store.dumps(centre.get("settings", {})), "created_at": now})
+        # The file's own calendar, else Viet Nam's public holidays (none for the demo centre).
+        holidays.seed_defaults(db, centre_id, config.get("holidays"))
         service_ids = {}
         for order, service in enumerate(config.get("services", [])):
             code = _require(service, "code", "services")
