@@ -112,6 +112,11 @@ ROWS = [
     Row("POST", "/api/v1/tickets/<ticket_id>/call", "/api/v1/tickets/{W1}/call", only(["clerk2"], clerk1=409),
         body={"reason": "người cao tuổi"}, note="clerk 1 may call out of order, but is busy"),
     # ---- statistics: managers
+    Row("POST", "/api/v1/day/close", "/api/v1/day/close", only(MANAGERS)),
+    Row("GET", "/api/v1/holidays", "/api/v1/holidays", everyone()),
+    Row("POST", "/api/v1/holidays", "/api/v1/holidays", only(["admin"], 201),
+        body={"date": "2026-12-31", "name": "Tất niên"}),
+    Row("DELETE", "/api/v1/holidays/<day>", "/api/v1/holidays/2026-12-31", only(["admin"], ALLOWED)),
     Row("GET", "/api/v1/stats", "/api/v1/stats", only(MANAGERS)),
     Row("GET", "/api/v1/stats/today", "/api/v1/stats/today", only(MANAGERS)),
     Row("GET", "/api/v1/stats/charts", "/api/v1/stats/charts", only(MANAGERS)),
