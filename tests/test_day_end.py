@@ -410,3 +410,47 @@ def test_the_holiday_calendar_goes_through_the_configuration_file(db, tmp_path):
         admin.import_configuration(fresh, centre.DEMO_CENTRE_ID, exported, None)
     assert "holidays[1]" in refused.value.message
     fresh.conn.close()
+
+
+def test_the_admin_pages_list_add_and_remove_holidays_with_an_audit_row(app, client):
+    with client.session_transaction() as session:
+        db = store.connect(app.config["DATABASE"])
+        user = accounts.user_by_id(db, store.scalar(db, "SELECT id FROM users WHERE username = 'admin'"))
+        db.conn.close()
+        session.update({"user_id": user["id"], "password_hash_tail": user["password_hash"][-16:], "csrf": "c"})
+    page = client.get("/manager/admin/holidays")
+    assert page.status_code == 200 and "Lịch nghỉ lễ" in page.get_data(as_text=True)
+    added = client.post("/manager/admin/holidays", data={"date": "2026-12-31", "name": "Tất niên", "csrf_token": "c"})
+    assert added.status_code == 302
+    assert "Tất niên" in client.get("/manager/admin/holidays").get_data(as_text=True)
+    refused = client.post("/manager/admin/holidays", data={"date": "31/12", "name": "x", "csrf_token": "c"})
+    assert refused.status_code == 400 and "YYYY-MM-DD" in refused.get_data(as_text=True)
+    assert client.post("/manager/admin/holidays/2026-12-31/remove", data={"csrf_token": "c"}).status_code == 302
+    db = store.connect(app.config["DATABASE"])
+    try:
+        actions = [row["action"] for row in store.all_rows(
+            db, "SELECT action FROM audit_log WHERE action LIKE 'holidays.%' ORDER BY id")]
+        assert actions == ["holidays.create", "holidays.delete"]
+        assert holidays.list_holidays(db, app.config["CENTRE_ID"]) == []
+    finally:
+        db.conn.close()
+
+
+def test_the_app_factory_starts_the_closer_which_expires_leftovers_before_the_first_request(
+        tmp_path, app_instance_template):
+    import shutil
+    from server import create_app
+    folder = tmp_path / "instance"
+    shutil.copytree(app_instance_template, folder)
+    clock = FakeClock("2026-11-24 16:00")
+    db = store.connect(folder / "luot.sqlite3")
+    leftover = QueueService(db, centre.DEMO_CENTRE_ID, clock=clock).issue_ticket("TP").result
+    db.conn.close()
+    clock.set_local("2026-11-25 07:00")
+    application = create_app({"INSTANCE": str(folder), "DATABASE": str(folder / "luot.sqlite3"), "TTS": "none",
+                              "CLOCK": clock, "SECRET_KEY": "x" * 32, "TESTING": True, "DAY_CLOSER": True})
+    try:
+        answer = application.test_client().get(f"/api/v1/tickets/{leftover['id']}")
+        assert answer.json["status"] == "expired"
+    finally:
+        application.extensions["luot_day_closer"].stop()

@@ -177,6 +177,11 @@ ROWS = [
         form={"notice": "Thông báo"}),
     Row("POST", "/manager/admin/configuration", "/manager/admin/configuration", pages(302, 403, 403, ALLOWED),
         form={}),
+    Row("GET", "/manager/admin/holidays", "/manager/admin/holidays", pages(302, 403, 200, 200)),
+    Row("POST", "/manager/admin/holidays", "/manager/admin/holidays", pages(302, 403, 403, ALLOWED),
+        form={"date": "2026-12-31", "name": "Tất niên"}),
+    Row("POST", "/manager/admin/holidays/<day>/remove", "/manager/admin/holidays/2026-12-31/remove",
+        pages(302, 403, 403, ALLOWED), form={}),
 ]
 
 
