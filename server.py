@@ -105,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["CENTRE_ID"] = initialise(database, folder, config.get("CENTRE_FILE") or setting("LUOT_CENTRE"),
                                          app.config["CLOCK"], announce=config.get("ANNOUNCE", print))
 
+    from api.day_routes import bp as day_bp
     from api.routes import bp as api_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
@@ -113,7 +114,8 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.routes import bp as manager_bp
     from manager.stats_routes import bp as stats_bp
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
-    for blueprint in (api_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
+    import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
+    for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
     from api.openapi import bp as openapi_bp
@@ -140,10 +142,23 @@ def create_app(config: dict | None = None) -> Flask:
     # cors_allowed_origins=None: Socket.IO from this origin only ([] would switch the Origin check off)
     web.socketio.init_app(app, async_mode="threading", message_queue=app.config["REDIS_URL"] or None,
                           cors_allowed_origins=None, json=app.json)
+    if not app.config.get("TESTING") or app.config.get("DAY_CLOSER"):
+        start_day_closer(app)
     if not app.config.get("TESTING"):
         from manager.admin_routes import alert_loop
         web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
     return app
+
+
+def start_day_closer(app: Flask) -> None:
+    """Expire yesterday's leftovers now, before the first request, then at each closing time and midnight."""
+    from queueing.closing import DayCloser
+
+    def publish_closed(events):
+        with app.app_context():
+            web.publish(events)
+    app.extensions["luot_day_closer"] = DayCloser(app.config["DATABASE"], app.config["CENTRE_ID"],
+                                                  app.config["CLOCK"], publish=publish_closed).start()
 
 
 def queue_push_interval(config: dict) -> float:

@@ -42,7 +42,8 @@ INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
 TIME = nullable(string(format="date-time"))
-STATUS = string(enum=["waiting", "called", "serving", "done", "no_show"])
+STATUS = string(enum=["waiting", "called", "serving", "done", "no_show", "expired"],
+                description="expired: still waiting or called when the day closed; never called afterwards")
 # Seconds until the forecast call; null when no open counter serves the service (the screens say so).
 WAIT = nullable({"type": "integer", "minimum": 0})
 WAIT_RANGE = nullable({"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2})
@@ -56,6 +57,10 @@ SCHEMAS = {
         "code": string(), "name": string(), "name_en": string(), "prefix": string(), "open": BOOLEAN,
         "sold_out": BOOLEAN, "waiting": INTEGER, "open_counters": INTEGER, "estimated_wait_s": WAIT,
         "estimated_wait_range_s": WAIT_RANGE, "opening_hours": nullable({"type": "object"}),
+        "closed_reason": nullable(string(enum=["holiday", "cut_off", "hours"], description=(
+            "why no number is issued now: a holiday, the cut-off before closing, or the opening hours"))),
+        "closed_message": nullable(string(description="what the kiosk says, Vietnamese then English")),
+        "opens_at": nullable(string(format="date-time", description="when the service opens next")),
         "procedures": {"type": "array", "items": ref("Procedure")},
     }, ["code", "name", "name_en", "prefix", "open", "waiting", "estimated_wait_s", "procedures"]),
     "ServiceQueue": obj({"code": string(), "name": string(), "name_en": string(), "waiting": INTEGER,
@@ -133,6 +138,9 @@ BODIES = {
     "CitizenCheck": obj({"citizen_qr": string(maxLength=512)}, ["citizen_qr"], closed=True),
     "Ask": obj({"text": string(), "lang": {"description": "vi or en; empty means vi"}}, ["text"], closed=True),
     "Empty": obj({}, closed=True),
+    "Holiday": obj({"date": string(format="date", description="a local day YYYY-MM-DD"),
+                    "name": string(minLength=1, maxLength=120), "name_en": nullable(string(maxLength=120))},
+                   ["date", "name"], closed=True),
     "AdminFields": {"type": "object", "description": "the section's fields (see the admin pages); unknown ones "
                                                      "are refused"},
     "Password": obj({"password": nullable(string(description="empty or absent: a password is generated"))},
@@ -286,6 +294,18 @@ def paths() -> dict:
         "/api/v1/counters/{counter_id}/resume": {"post": operation(
             "api.resume", "Open a paused counter again", answer(ref("CounterSnapshot")), body="Empty",
             errors=COUNTER_ACTION, parameters=[COUNTER_ID], tags=("counter",))},
+        "/api/v1/day/close": {"post": operation(
+            "day.close_day", "Close the day now: every waiting or called ticket becomes expired (managers, admin)",
+            answer(obj({"expired": INTEGER}, ["expired"])), body="Empty", errors=(403,), tags=staff)},
+        "/api/v1/holidays": {
+            "get": operation("day.list_holidays", "The days the centre is closed, in date order",
+                             answer({"type": "array", "items": ref("Holiday")}), auth=False, tags=("kiosk",)),
+            "post": operation("day.add_holiday", "Add or rename a closed day (admin; audited)",
+                              answer(ref("Holiday")), status=201, body="Holiday", errors=(403,), tags=("admin",))},
+        "/api/v1/holidays/{day}": {"delete": operation(
+            "day.remove_holiday", "Make a day a working day again (admin; audited)",
+            answer(obj({"date": string(), "removed": BOOLEAN}, ["date", "removed"])), errors=(403,),
+            parameters=[{"name": "day", "in": "path", "required": True, "schema": string()}], tags=("admin",))},
         "/api/v1/queue": {"get": operation(
             "api.queue_state", "Waiting counts, counters and recent calls (staff, devices)",
             answer(ref("QueueState")), errors=(403,), tags=("monitor",))},

@@ -285,6 +285,10 @@ SETTINGS_FIELDS = (
           "number", hint_vi="0 = tắt", hint_en="0 = off"),
     Field("alert_waiting_count", "Cảnh báo khi số người chờ vượt quá", "Alert when more people wait than",
           "number", hint_vi="0 = tắt", hint_en="0 = off"),
+    Field("cutoff_margin_minutes", "Ngừng cấp số trước giờ đóng cửa (phút, 0–240)",
+          "Stop issuing before closing (min, 0–240)", "number",
+          hint_vi="khi dự báo số mới không kịp được gọi trước giờ đóng cửa trừ khoảng này",
+          hint_en="when the forecast says a new ticket would not be called before closing minus this"),
 )
 
 ROLE_LABELS = {"admin": ("Quản trị", "Administrator"), "manager": ("Quản lý", "Manager"),

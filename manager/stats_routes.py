@@ -21,7 +21,7 @@ JOURNAL = "journal"
 # Column headers of exports, Vietnamese first (the centre's reports are in Vietnamese).
 BREAKDOWN_COLUMNS = [
     ("key", "Mã"), ("label", "Nhóm"), ("issued", "Số phiếu cấp"), ("called", "Đã gọi"), ("served", "Đã phục vụ"),
-    ("no_show", "Vắng mặt"), ("transferred", "Chuyển"),
+    ("no_show", "Vắng mặt"), ("expired", "Hết hạn"), ("transferred", "Chuyển"),
     ("wait_s.mean", "Chờ TB (giây)"), ("wait_s.median", "Chờ trung vị (giây)"), ("wait_s.p90", "Chờ P90 (giây)"),
     ("service_s.mean", "Phục vụ TB (giây)"), ("service_s.median", "Phục vụ trung vị (giây)"),
     ("service_s.p90", "Phục vụ P90 (giây)"), ("walk_s.mean", "Di chuyển TB (giây)"),

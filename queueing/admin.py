@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import accounts, store
+from . import accounts, holidays, store
 from .alerts import ALERT_DEFAULTS
+from .closing import DAY_END_DEFAULTS
 from .corrections import RESTORE_PLACES, current_setting_names
 from .model import Conflict, DeviceKind, Event, NotFound, Outcome, QueueError, Role
 from .service import ALL, DEFAULT_SETTINGS, WEEKDAYS, QueueService, counter_room, queue_changed
@@ -26,7 +27,7 @@ from .text import nfc
 
 # espeak-ng's Vietnamese voices (DESIGN.md, known traps).
 VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
-SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 150, **ALERT_DEFAULTS}
+SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 150, **ALERT_DEFAULTS, **DAY_END_DEFAULTS}
 CENTRE_FIELDS = ("name", "name_en", "timezone")
 NOTICE_MAX = 300
 NAME_MAX = 120
@@ -987,6 +988,7 @@ SETTING_LABELS = {
     "alert_wait_minutes": "Cảnh báo khi một số chờ quá (phút)",
     "alert_pause_minutes": "Cảnh báo khi quầy tạm dừng quá (phút)",
     "alert_waiting_count": "Cảnh báo khi số người chờ vượt quá",
+    "cutoff_margin_minutes": "Ngừng cấp số trước giờ đóng cửa (phút)",
     "name": "Tên trung tâm", "name_en": "Tên trung tâm (tiếng Anh)", "timezone": "Múi giờ",
 }
 
@@ -997,7 +999,8 @@ def clean_setting(key: str, value):
     ranges = {"priority_ratio": (0, 100), "recall_limit": (1, 10), "announcement_repeat": (1, 5),
               "no_show_restore_minutes": (0, 1440),
               "kiosk_tickets_per_minute": (1, 600), "citizen_retention_days": (1, 3650), "voice_rate": (80, 260),
-              "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000)}
+              "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000),
+              "cutoff_margin_minutes": (0, 240)}
     if key in ranges:
         return _int(value, key, label, minimum=ranges[key][0], maximum=ranges[key][1])
     if key == "language":
@@ -1100,6 +1103,7 @@ def export_configuration(db, centre_id: str) -> dict:
         "services": services,
         "priority_groups": [_without(group, "id") for group in list_groups(db, centre_id)],
         "counters": [_without(counter, "id", "state") for counter in list_counters(db, centre_id)],
+        "holidays": holidays.list_holidays(db, centre_id),
     }
 
 
@@ -1120,6 +1124,7 @@ def import_configuration(db, centre_id: str, config: dict, user_id, now: float |
     """
     errors: list[str] = []
     plan = _plan_import(db, centre_id, config, errors)
+    closed_days = holidays.clean_import(config.get("holidays") if isinstance(config, dict) else None, errors)
     if errors:
         shown = "; ".join(f"{n}) {e}" for n, e in enumerate(errors[:MAX_ERRORS_SHOWN], start=1))
         more = f"; … và {len(errors) - MAX_ERRORS_SHOWN} lỗi khác" if len(errors) > MAX_ERRORS_SHOWN else ""
@@ -1130,6 +1135,7 @@ def import_configuration(db, centre_id: str, config: dict, user_id, now: float |
     with store.write_lock(db):
         before = export_configuration(db, centre_id)
         changes = _apply_import(db, centre_id, plan)
+        holidays.seed_defaults(db, centre_id, closed_days)  # added or kept, never removed, like the rest
         after = export_configuration(db, centre_id)
         summary = {section: {"added": sum(1 for c in changes if c["section"] == section and c["before"] is None),
                              "updated": sum(1 for c in changes if c["section"] == section and c["before"] is not None)}
@@ -1163,7 +1169,7 @@ def _plan_import(db, centre_id: str, config, errors: list[str]) -> dict:
     if not isinstance(config, dict) or not isinstance(config.get("centre"), dict):
         errors.append("Tệp cấu hình phải là JSON có mục 'centre' (a centre configuration needs 'centre')")
         return plan
-    unknown = sorted(set(config) - {"centre", "services", "priority_groups", "counters"})
+    unknown = sorted(set(config) - {"centre", "services", "priority_groups", "counters", "holidays"})
     if unknown:
         errors.append(f"Mục không được hỗ trợ: {', '.join(unknown)} (unknown sections)")
     centre = config["centre"]

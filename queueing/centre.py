@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import accounts, store
+from . import accounts, holidays, store
 from .corrections import current_setting_names
 from .model import QueueError, Role
 
@@ -76,6 +76,8 @@ def load_configuration(db, config: dict, now: float) -> str:
                                      "timezone": centre.get("timezone", "Asia/Ho_Chi_Minh"),
                                      "settings": store.dumps(current_setting_names(centre.get("settings", {}))),
                                      "created_at": now})
+        # The file's own calendar, else Viet Nam's public holidays (none for the demo centre).
+        holidays.seed_defaults(db, centre_id, config.get("holidays"))
         service_ids = {}
         for order, service in enumerate(config.get("services", [])):
             code = _require(service, "code", "services")

@@ -12,6 +12,7 @@ class TicketStatus(StrEnum):
     SERVING = "serving"
     DONE = "done"
     NO_SHOW = "no_show"
+    EXPIRED = "expired"  # still open when the day closed: never called afterwards
 
 
 class CounterState(StrEnum):

@@ -328,3 +328,45 @@ def stranded_recall_limit(db):
 def stranded_stats_rebuild(db):
     """Daily summaries built before the replay followed the log order (not the clock) are rebuilt once."""
     db.execute("DELETE FROM stats_days")
+
+
+@migrations(name="0005_day_end_expired_status")
+def day_end_expired_status(db):
+    """Tickets may end `expired` when the day closes with them still open (issue 11).
+
+    SQLite cannot alter a CHECK constraint, and rebuilding `tickets` would drop its triggers and
+    touch every row; widening the allowed list in the stored schema is the documented way to
+    loosen a constraint in place (sqlite.org/lang_altertable.html, "writable_schema"): every row
+    already satisfies the wider check, so the file stays valid (integrity_check below).
+    """
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    old = "CHECK (status IN ('waiting', 'called', 'serving', 'done', 'no_show'))"
+    new = "CHECK (status IN ('waiting', 'called', 'serving', 'done', 'no_show', 'expired'))"
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        changed = db.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
+                             "WHERE type = 'table' AND name = 'tickets' AND instr(sql, ?) > 0",
+                             (old, new, old)).rowcount
+        if changed:
+            db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    result = db.execute("PRAGMA integrity_check").fetchone()[0]
+    if result != "ok":
+        raise RuntimeError(f"tickets status check widening left the database unsound: {result}")
+
+
+@migrations(name="0005_day_holidays")
+def day_holidays(db):
+    """The days a centre is closed (public holidays), with a name shown at the kiosk."""
+    db.execute("""CREATE TABLE holidays (
+                      centre_id TEXT NOT NULL REFERENCES centres(id),
+                      day TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      name_en TEXT NOT NULL DEFAULT '',
+                      PRIMARY KEY (centre_id, day)
+                  ) WITHOUT ROWID""")
+    # Existing configured centres get the bundled calendar; the demo centre stays open every day.
+    from .holidays import seed_defaults
+    for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
+        seed_defaults(db, centre_id)

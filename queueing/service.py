@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from . import corrections, forecast, store
+from . import closing, corrections, forecast, store
 from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
@@ -205,7 +205,7 @@ class QueueService:
                 "estimated_wait_s": queue["estimated_wait_s"], "estimated_wait_range_s": queue["estimated_wait_range_s"],
                 "procedures": procedures.get(service["code"], []),
             })
-        return answer
+        return closing.mark_closures(self, answer)
 
     def ticket_forecast(self, row: dict, schedule: forecast.Schedule | None = None) -> dict:
         """A waiting ticket's place and expected wait: `position` is how many tickets are expected to be
@@ -344,6 +344,7 @@ class QueueService:
             service = self.service_by_code(service_code)
             priority_id = self._priority_id(priority)
             now = self.clock()
+            closing.refuse_if_closed(self, service, now)  # 409 holiday / cut_off (issue 11)
             if not self.service_is_open(service, now):
                 hours = self.opening_hours_text(service)
                 raise Conflict(f"Hiện tại ngoài giờ lấy số. Giờ nhận số: {hours}. Vui lòng quay lại trong khung giờ này "
@@ -485,17 +486,18 @@ class QueueService:
                 raise Conflict("Quầy đang tạm dừng; hãy tiếp tục trước khi gọi số (counter is paused)",
                                code="counter_paused")
             self._refuse_if_busy(counter)
+            stale = closing.expire_earlier_days(self)  # yesterday's A001 is never called (issue 11)
             priority_head, normal_head = store.queue_heads(self.db, self.centre_id, counter["id"])
             chosen = choose_next(QueueHeads(priority_head, normal_head), counter["consecutive_priority_calls"],
                                  int(self.settings["priority_ratio"]))
             if chosen is None:
-                return Outcome({"ticket": None}, [])
+                return Outcome({"ticket": None}, stale)
             ticket = store.ticket_row(self.db, chosen)
             self._claim(ticket, counter, clerk_id, "called")
             was_priority = ticket["priority_group_id"] is not None
             store.execute(self.db, "UPDATE counters SET consecutive_priority_calls = ? WHERE id = ?",
                           (counter["consecutive_priority_calls"] + 1 if was_priority else 0, counter["id"]))
-            events = self._after_call(ticket["id"], counter["id"])
+            events = stale + self._after_call(ticket["id"], counter["id"])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
@@ -508,11 +510,12 @@ class QueueService:
         with store.write_lock(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             self._refuse_if_busy(counter)
+            stale = closing.expire_earlier_days(self)  # an earlier day's ticket is expired, never called
             ticket = self.ticket(ticket_id) if ticket_id is not None else self._waiting_by_number(number)
             corrections.check_out_of_order_call(self, ticket, counter)
             self._claim(ticket, counter, clerk_id, "called_out_of_order", {"reason": reason.strip()[:200]})
             corrections.count_in_priority_ratio(self, ticket, counter)
-            events = self._after_call(ticket["id"], counter["id"])
+            events = stale + self._after_call(ticket["id"], counter["id"])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
@@ -687,6 +690,10 @@ class QueueService:
         store.add_ticket_event(self.db, self.centre_id, ticket["id"], now, kind, ticket["status"], "waiting",
                                service_id or ticket["service_id"], counter_id, clerk_id, detail)
         store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter_id,))
+
+    def close_day(self, user_id=None, reason: str = "manual") -> Outcome:
+        """Expire every waiting or called ticket now (`{expired: N}`); the day's end, see closing.py."""
+        return closing.close_day(self, user_id, reason)
 
     def rate(self, ticket_id, score) -> Outcome:
         """Record the citizen's satisfaction (3 very satisfied, 2 satisfied, 1 dissatisfied) once."""

@@ -17,7 +17,7 @@ Per ticket (from its events, in log order)
     wait is within any target wait).
     A *visit* is one stay at a counter: it begins with a call (`called` or
     `called_out_of_order`) and ends with `finished`, `no_show`, `transferred` or
-    `returned_on_sign_out`; `recalled` and `started` belong to the open visit and `rated` to the
+    `returned_on_sign_out` (or `expired`, when the day closed on a called ticket); `recalled` and `started` belong to the open visit and `rated` to the
     last one. A ticket that is transferred or returned to the queue has several visits.
     - wait    = first call − issue (the `issued` event), for every called ticket, no-shows included.
     - walk    = start − the call that opened the visit; a ticket's walk is the sum over its
@@ -39,7 +39,9 @@ Ticket breakdowns: service, hour, day, weekday_hour and summary()
     issue (08 = 08:00–08:59); `day` the local issue day; `weekday_hour` the issue weekday and hour
     (key "1-08" = Monday 08:00, 7 = Sunday).
     issued = tickets; called = tickets called at least once; served = finished tickets;
-    no_show = tickets that ended as no-shows; transferred = tickets transferred at least once.
+    no_show = tickets that ended as no-shows; expired = tickets still waiting or called when the
+    day closed (issued, never served; their wait is not counted unless they had been called);
+    transferred = tickets transferred at least once.
 
 Procedure breakdown
     A row holds the finished tickets that handled that procedure (a ticket with two procedures is
@@ -49,7 +51,7 @@ Procedure breakdown
 Counter and clerk breakdowns (visits)
     A row holds the visits at that counter (or with that clerk). called = visits; served = visits
     ended by `finished` there; no_show = visits ended by `no_show` there; transferred = visits
-    ended by a transfer away from there; issued is None. service = finish − start of the visits
+    ended by a transfer away from there; expired = visits the day's close ended there; issued is None. service = finish − start of the visits
     finished there; walk = start − call of the visits started there; wait and SLA count only a
     ticket's FIRST visit (its first call happened there); ratings count at the counter and clerk
     that finished the ticket. So a transferred ticket is one transfer at the first counter and one
@@ -70,7 +72,7 @@ Mean, median and p90 (seconds, rounded to 0.1; None for an empty set)
     q = 0.5 (the middle value, or the mean of the two middle values); p90 is q = 0.9.
 
 Rows of compute(by=...)
-    Every row has key, label, issued, called, served, no_show, transferred, wait_s, service_s,
+    Every row has key, label, issued, called, served, no_show, expired, transferred, wait_s, service_s,
     walk_s ({mean, median, p90}), sla_pct, no_show_pct, satisfaction_pct, ratings and
     procedures_per_ticket. Empty keys are listed too, with zero counts and None figures:
     - service: every active service (and any other with tickets) in display order; key = code,
@@ -87,8 +89,8 @@ Rows of compute(by=...)
       7 Sunday) and `hour`.
 
 Other figures
-    today_kpis: `day` = today in `tz`; waiting_now = tickets waiting at this moment (any day);
-    serving_now = tickets called or being served; longest_wait_s = now − issue of the oldest
+    today_kpis: `day` = today in `tz`; waiting_now = today's tickets waiting at this moment;
+    serving_now = today's tickets called or being served; longest_wait_s = now − issue of the oldest
     waiting ticket (None when none wait); issued, called, served, no_show, mean_wait_s,
     median_wait_s, sla_pct and satisfaction_pct of the tickets issued today (waits of tickets not
     yet called are not in the mean).
@@ -134,15 +136,15 @@ BREAKDOWNS = ("service", "procedure", "counter", "clerk", "hour", "day", "weekda
 WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")  # Monday first, as in Vietnamese calendars
 
 CALL_KINDS = frozenset({"called", "called_out_of_order"})
-END_KINDS = frozenset({"finished", "no_show", "transferred", "returned_on_sign_out"})
+END_KINDS = frozenset({"finished", "no_show", "transferred", "returned_on_sign_out", "expired"})
 
 # Stored per day: the ticket breakdowns, the visit breakdowns, and served tickets by finish hour.
 DIMENSIONS = ("service", "procedure", "counter", "clerk", "hour", "day", "finish_hour")
 DAY_KEY = 0  # the single key of the "day" dimension
 
 # Positions in Tally.counts (stored as an int64 array; append new ones only at the end).
-ISSUED, CALLED, SERVED, NO_SHOW, TRANSFERRED, SLA_MET, RATED_1, RATED_2, RATED_3, PROCEDURES = range(10)
-COUNT_FIELDS = 10
+ISSUED, CALLED, SERVED, NO_SHOW, TRANSFERRED, SLA_MET, RATED_1, RATED_2, RATED_3, PROCEDURES, EXPIRED = range(11)
+COUNT_FIELDS = 11
 COUNT_BYTES = 8 * COUNT_FIELDS
 WAITS, SERVICES, WALKS = METRICS = (0, 1, 2)
 # Exact quantiles of many stored days: below this many values sort them all, above it select.
@@ -374,6 +376,8 @@ def _ticket_share(ticket: TicketFacts, target) -> tuple:
         fields.append(SERVED)
     elif ticket.status == "no_show":
         fields.append(NO_SHOW)
+    elif ticket.status == "expired":
+        fields.append(EXPIRED)
     if ticket.transfers:
         fields.append(TRANSFERRED)
     if ticket.rating:
@@ -416,6 +420,8 @@ def _add_visit(tally: Tally, ticket: TicketFacts, visit: Visit, first: bool, tar
         counts[NO_SHOW] += 1
     elif visit.outcome == "transferred":
         counts[TRANSFERRED] += 1
+    elif visit.outcome == "expired":
+        counts[EXPIRED] += 1
     if visit.rating:
         counts[RATED_1 + visit.rating - 1] += 1
 
@@ -703,7 +709,7 @@ def _figures(tally: Tally, counts_issued: bool) -> dict:
     ratings = counts[RATED_1] + counts[RATED_2] + counts[RATED_3]
     return {
         "issued": counts[ISSUED] if counts_issued else None,
-        "called": counts[CALLED], "served": counts[SERVED], "no_show": counts[NO_SHOW],
+        "called": counts[CALLED], "served": counts[SERVED], "no_show": counts[NO_SHOW], "expired": counts[EXPIRED],
         "transferred": counts[TRANSFERRED],
         "wait_s": describe_runs(tally.runs(WAITS)), "service_s": describe_runs(tally.runs(SERVICES)),
         "walk_s": describe_runs(tally.runs(WALKS)),
@@ -824,17 +830,18 @@ def today_kpis(db, centre_id: str, tz: ZoneInfo, now_epoch: float) -> dict:
     today = datetime.fromtimestamp(now_epoch, timezone.utc).astimezone(tz).date()
     tally = _build(db, centre_id, tz, [today.isoformat()]).get(today.isoformat(), {}).get(("day", DAY_KEY)) or Tally()
     figures = _figures(tally, True)
+    # Today's tickets only: one left over from an earlier day (not yet expired) is not today's queue.
     waiting, oldest = db.conn.execute(
-        "SELECT COUNT(*), MIN(issued_at) FROM tickets WHERE centre_id = ? AND status = 'waiting'",
-        (centre_id,)).fetchone()
-    serving = store.scalar(db, "SELECT COUNT(*) FROM tickets WHERE centre_id = ? AND status IN ('called', 'serving')",
-                           (centre_id,))
+        "SELECT COUNT(*), MIN(issued_at) FROM tickets WHERE centre_id = ? AND status = 'waiting' AND local_day = ?",
+        (centre_id, today.isoformat())).fetchone()
+    serving = store.scalar(db, """SELECT COUNT(*) FROM tickets WHERE centre_id = ? AND status IN ('called', 'serving')
+                                  AND local_day = ?""", (centre_id, today.isoformat()))
     return {
         "day": today.isoformat(), "waiting_now": waiting, "serving_now": serving,
         "longest_wait_s": round(max(0.0, now_epoch - oldest), 1) if oldest is not None else None,
         "mean_wait_s": figures["wait_s"]["mean"], "median_wait_s": figures["wait_s"]["median"],
         "issued": figures["issued"], "called": figures["called"], "served": figures["served"],
-        "no_show": figures["no_show"], "sla_pct": figures["sla_pct"],
+        "no_show": figures["no_show"], "expired": figures["expired"], "sla_pct": figures["sla_pct"],
         "satisfaction_pct": figures["satisfaction_pct"],
     }
 

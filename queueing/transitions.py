@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .model import Conflict, TicketStatus
 
-W, C, S, D, N = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
-                 TicketStatus.DONE, TicketStatus.NO_SHOW)
+W, C, S, D, N, E = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
+                    TicketStatus.DONE, TicketStatus.NO_SHOW, TicketStatus.EXPIRED)
 
 # action -> {from status: to status}; anything not listed is refused.
 TRANSITIONS: dict[str, dict[TicketStatus, TicketStatus]] = {
@@ -15,12 +15,14 @@ TRANSITIONS: dict[str, dict[TicketStatus, TicketStatus]] = {
     "no_show": {C: N},
     "transfer": {C: W, S: W},
     "restore": {N: W},  # a late-comer back within the centre's restore window (issue 11)
+    # The day closed (closing time, midnight, or a manager): a ticket being served is left to finish.
+    "expire": {W: E, C: E},
 }
 
-_STATUS_VI = {W: "đang chờ", C: "đã được gọi", S: "đang được phục vụ", D: "đã xong", N: "vắng mặt"}
+_STATUS_VI = {W: "đang chờ", C: "đã được gọi", S: "đang được phục vụ", D: "đã xong", N: "vắng mặt", E: "đã hết hạn"}
 _ACTION_VI = {"call": "gọi", "recall": "gọi lại", "start": "bắt đầu phục vụ", "finish": "kết thúc",
               "no_show": "đánh dấu vắng mặt", "transfer": "chuyển",
-              "restore": "khôi phục"}
+              "restore": "khôi phục", "expire": "cho hết hạn"}
 
 
 class InvalidTransition(Conflict):

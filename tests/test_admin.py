@@ -351,7 +351,7 @@ def test_opening_hours_text_round_trip():
 
 def test_export_import_round_trip_is_identical(db):
     exported = admin.export_configuration(db, CENTRE)
-    assert {"centre", "services", "priority_groups", "counters"} == set(exported)
+    assert {"centre", "services", "priority_groups", "counters", "holidays"} == set(exported)
     assert exported["services"][0]["procedures"] and exported["counters"][0]["services"] == ["TP", "CT"]
     json.dumps(exported)  # a file
     outcome = admin.import_configuration(db, CENTRE, json.loads(json.dumps(exported)), user_id(db, "admin"))

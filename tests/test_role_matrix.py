@@ -129,6 +129,11 @@ ROWS = [
     Row("POST", "/api/v1/counters/<int:counter_id>/restore", "/api/v1/counters/2/restore", only(["clerk2"]),
         body={"number": "A004"}, prepare=no_show_w2),
     # ---- statistics: managers
+    Row("POST", "/api/v1/day/close", "/api/v1/day/close", only(MANAGERS)),
+    Row("GET", "/api/v1/holidays", "/api/v1/holidays", everyone()),
+    Row("POST", "/api/v1/holidays", "/api/v1/holidays", only(["admin"], 201),
+        body={"date": "2026-12-31", "name": "Tất niên"}),
+    Row("DELETE", "/api/v1/holidays/<day>", "/api/v1/holidays/2026-12-31", only(["admin"], ALLOWED)),
     Row("GET", "/api/v1/stats", "/api/v1/stats", only(MANAGERS)),
     Row("GET", "/api/v1/stats/today", "/api/v1/stats/today", only(MANAGERS)),
     Row("GET", "/api/v1/stats/charts", "/api/v1/stats/charts", only(MANAGERS)),
@@ -189,6 +194,11 @@ ROWS = [
         form={"notice": "Thông báo"}),
     Row("POST", "/manager/admin/configuration", "/manager/admin/configuration", pages(302, 403, 403, ALLOWED),
         form={}),
+    Row("GET", "/manager/admin/holidays", "/manager/admin/holidays", pages(302, 403, 200, 200)),
+    Row("POST", "/manager/admin/holidays", "/manager/admin/holidays", pages(302, 403, 403, ALLOWED),
+        form={"date": "2026-12-31", "name": "Tất niên"}),
+    Row("POST", "/manager/admin/holidays/<day>/remove", "/manager/admin/holidays/2026-12-31/remove",
+        pages(302, 403, 403, ALLOWED), form={}),
 ]
 
 

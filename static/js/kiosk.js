@@ -44,8 +44,10 @@
   }
 
   function serviceButton(service) {
-    var unavailable = !service.open ? T.closed + (service.opening_hours_text ? " · " + service.opening_hours_text : "")
-                                    : (service.sold_out ? T.sold_out : null);
+    var unavailable = service.closed_reason === "holiday" ? T.holiday_closed
+                    : service.closed_reason === "cut_off" ? T.cut_off
+                    : !service.open ? T.closed + (service.opening_hours_text ? " · " + service.opening_hours_text : "")
+                    : (service.sold_out ? T.sold_out : null);
     return Luot.el("button", {type: "button", className: "service-button" + (unavailable ? " unavailable" : ""),
                               "data-service": service.code, disabled: !!unavailable,
                               onclick: function () { chooseService(service); }}, [
@@ -68,6 +70,9 @@
       if (!response.ok) { message(response.data.error); return; }
       services = response.data;
       renderServices();
+      // On a holiday every service is closed for the same reason: say it once, with when it opens again.
+      var holiday = services.filter(function (s) { return s.closed_reason === "holiday"; })[0];
+      if (holiday && token) message(holiday.closed_message);
     });
   }
 

@@ -4,9 +4,9 @@
   var data = Luot.pageData(), T = data.texts, lang = data.lang, ticket = data.ticket;
   var STATUS = {
     vi: {waiting: "Đang chờ", called: "Mời đến quầy", serving: "Đang được phục vụ", done: "Đã hoàn thành",
-         no_show: "Đã qua lượt (vắng mặt)"},
+         no_show: "Đã qua lượt (vắng mặt)", expired: "Đã hết hạn (hết ngày làm việc)"},
     en: {waiting: "Waiting", called: "Please go to counter", serving: "Being served", done: "Finished",
-         no_show: "Missed (no-show)"}
+         no_show: "Missed (no-show)", expired: "Expired (the day closed)"}
   }[lang];
   var RATINGS = {vi: [[3, "Rất hài lòng"], [2, "Hài lòng"], [1, "Không hài lòng"]],
                  en: [[3, "Very satisfied"], [2, "Satisfied"], [1, "Dissatisfied"]]}[lang];
