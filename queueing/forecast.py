@@ -282,16 +282,26 @@ SCHEDULE_MAX_AGE_S = 30.0
 
 
 class ScheduleCache:
-    """The newest schedule of each centre in this process, valid while its database version is unchanged."""
+    """The newest schedule of each centre in this process.
+
+    A version is (event log sequence, counter log sequence, configuration...): a schedule serves a reader
+    whose committed version is the same or older in the logs with the same configuration. A newer one is
+    what a writer holding the write lock has just extended with its own ticket; a reader must not rebuild
+    it away (nor a slower rebuild replace it), or every issue would rebuild under the write lock.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._entries: dict[tuple, tuple[tuple, Schedule]] = {}
 
+    @staticmethod
+    def _serves(cached: tuple, wanted: tuple) -> bool:
+        return cached[2:] == wanted[2:] and all((have or 0) >= (want or 0) for have, want in zip(cached[:2], wanted[:2]))
+
     def get(self, key: tuple, version: tuple, now: float) -> Schedule | None:
         with self._lock:
             entry = self._entries.get(key)
-        if entry is None or entry[0] != version:
+        if entry is None or not self._serves(entry[0], version):
             return None
         schedule = entry[1]
         if not 0 <= now - schedule.made_at <= SCHEDULE_MAX_AGE_S:
@@ -300,6 +310,10 @@ class ScheduleCache:
 
     def put(self, key: tuple, version: tuple, schedule: Schedule) -> None:
         with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] != version and self._serves(entry[0], version) \
+                    and entry[1].made_at >= schedule.made_at:
+                return  # a newer schedule is already here
             self._entries[key] = (version, schedule)
 
     def clear(self) -> None:

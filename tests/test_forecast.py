@@ -177,3 +177,16 @@ def test_tracking_updates_come_from_one_forecast_for_every_watched_ticket(queue,
     assert [(e.payload["id"], e.payload["position"]) for e in events] == [(tickets[1]["id"], 0), (tickets[2]["id"], 1)]
     assert all(e.rooms == (f"ticket:{e.payload['id']}",) for e in events)
     assert store.scalar(db, "SELECT COUNT(*) FROM tickets WHERE status = 'waiting'") == 2
+
+
+def test_a_reader_behind_a_writer_uses_the_writers_newer_schedule_and_never_replaces_it():
+    cache = forecast.ScheduleCache()
+    older = simulate(100.0, [], [], {}, 0)
+    newer = simulate(100.0, [], [], {}, 0)
+    cache.put(("db", "c"), (10, 3, "cfg", 0), newer)
+    assert cache.get(("db", "c"), (9, 3, "cfg", 0), now=101.0) is newer  # committed state not yet caught up
+    assert cache.get(("db", "c"), (11, 3, "cfg", 0), now=101.0) is None  # something newer happened
+    assert cache.get(("db", "c"), (10, 3, "other", 0), now=101.0) is None  # counters got other services
+    cache.put(("db", "c"), (9, 3, "cfg", 0), older)  # a slower rebuild of an older state
+    assert cache.get(("db", "c"), (10, 3, "cfg", 0), now=101.0) is newer
+    assert cache.get(("db", "c"), (10, 3, "cfg", 0), now=100.0 + forecast.SCHEDULE_MAX_AGE_S + 1) is None
