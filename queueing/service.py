@@ -13,6 +13,7 @@ from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
 from .policy import QueueHeads, choose_next
+from .queue_views import QueueViews
 from .speech_vi import announcement_text
 from .transitions import next_status
 
@@ -63,7 +64,7 @@ def queue_changed() -> Event:
     return Event("queue_changed", {}, ALL)
 
 
-class QueueService:
+class QueueService(QueueViews):
     """The domain core's front door; handlers call it and publish the events it returns."""
 
     def __init__(self, db, centre_id: str, clock: Clock = time.time):
@@ -128,173 +129,6 @@ class QueueService:
                 groups.append(([day], spans))
         return "; ".join(f"{names[days[0]]}" + (f"–{names[days[-1]]}" if len(days) > 1 else "") + f" {spans}"
                          for days, spans in groups) or "—"
-
-    def schedule(self) -> forecast.Schedule:
-        """The forecast of every waiting ticket, made once per change of the queue (see queueing/forecast.py)."""
-        now = self.clock()
-        key, version = self._schedule_key()
-        schedule = forecast.schedules.get(key, version, now)
-        if schedule is None:
-            schedule = self._simulate(now)
-            forecast.schedules.put(key, version, schedule)
-        return schedule
-
-    def _schedule_key(self) -> tuple[tuple, tuple]:
-        return ((store.database_path(self.db), self.centre_id),
-                store.queue_version(self.db, self.centre_id) + (int(self.settings["priority_ratio"]),))
-
-    def _simulate(self, now: float) -> forecast.Schedule:
-        services = store.services(self.db, self.centre_id, active_only=False)
-        samples = store.recent_handling_times(self.db, self.centre_id, [service["id"] for service in services])
-        handling = {service["id"]: forecast.HandlingTimes.learn(samples[service["id"]], service["default_service_s"])
-                    for service in services}
-        counters = [forecast.counter_now(now, row, row["services"], handling)
-                    for row in store.calling_counters(self.db, self.centre_id)]
-        tickets = [forecast.WaitingTicket(ticket_id, service_id, bool(priority), target)
-                   for ticket_id, service_id, priority, target in store.waiting_queue(self.db, self.centre_id)]
-        window = forecast.JUMPERS_WINDOW_S
-        arrivals = {service_id: count / window for service_id, count in store.queue_jumpers(
-            self.db, self.centre_id, now - window, local_day(now, self.tz)).items()}
-        return forecast.simulate(now, counters, tickets, handling, int(self.settings["priority_ratio"]), arrivals)
-
-    def forecast_new_ticket(self, service: dict) -> dict | None:
-        """When an ordinary ticket of `service` issued now would be called: `{position, wait_s, range_s}`,
-        or None when no open counter serves the service (the kiosk then says so instead of a number)."""
-        schedule = self.schedule()
-        return self._forecast_view(schedule, schedule.for_new_ordinary(service["id"], self.clock()))
-
-    def _forecast_view(self, schedule: forecast.Schedule, call: forecast.Call | None) -> dict | None:
-        if call is None:
-            return None
-        now = self.clock()
-        return {"position": schedule.position(call), "wait_s": call.wait_s(now), "range_s": list(call.range_s(now))}
-
-    def queue_summary(self) -> dict:
-        """Waiting counts and the wait a newcomer can expect per service (the `queue_changed` payload);
-        `estimated_wait_s` is None where no open counter serves the service."""
-        schedule = self.schedule()
-        rows = []
-        for service in store.service_queues(self.db, self.centre_id):
-            expected = self._forecast_view(schedule, schedule.for_new_ordinary(service["id"], self.clock()))
-            rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
-                         "waiting": service["waiting"], "open_counters": service["serving"],
-                         "estimated_wait_s": expected["wait_s"] if expected else None,
-                         "estimated_wait_range_s": expected["range_s"] if expected else None})
-        return {"services": rows}
-
-    def services_overview(self) -> list[dict]:
-        """The kiosk's list of services with open state, waiting counts, forecasts and procedures."""
-        now = self.clock()
-        summary = {row["code"]: row for row in self.queue_summary()["services"]}
-        procedures: dict[str, list[dict]] = {}
-        for row in store.procedures(self.db, self.centre_id):
-            procedures.setdefault(row["service_code"], []).append(
-                {"code": row["code"], "name": row["name"], "name_en": row["name_en"]})
-        today = local_day(now, self.tz)
-        answer = []
-        for service in store.services(self.db, self.centre_id):
-            queue = summary[service["code"]]
-            cap = service["daily_cap"]
-            answer.append({
-                "code": service["code"], "name": service["name"], "name_en": service["name_en"],
-                "prefix": service["prefix"], "open": self.service_is_open(service, now),
-                "sold_out": bool(cap and store.issued_today(self.db, self.centre_id, service["id"], today) >= cap),
-                "opening_hours": json.loads(service["opening_hours"]) if service["opening_hours"] else None,
-                "opening_hours_text": self.opening_hours_text(service) if service["opening_hours"] else None,
-                "waiting": queue["waiting"], "open_counters": queue["open_counters"],
-                "estimated_wait_s": queue["estimated_wait_s"], "estimated_wait_range_s": queue["estimated_wait_range_s"],
-                "procedures": procedures.get(service["code"], []),
-            })
-        return closing.mark_closures(self, answer)
-
-    def ticket_forecast(self, row: dict, schedule: forecast.Schedule | None = None) -> dict:
-        """A waiting ticket's place and expected wait: `position` is how many tickets are expected to be
-        called before it; the wait is None when no open counter will call it."""
-        if row["status"] != TicketStatus.WAITING:
-            return {"position": 0, "estimated_wait_s": None, "estimated_wait_range_s": None}
-        schedule = schedule or self.schedule()
-        call = schedule.calls.get(row["id"])
-        if call is None:
-            return {"position": schedule.order_places.get(row["id"], 0), "estimated_wait_s": None,
-                    "estimated_wait_range_s": None}
-        expected = self._forecast_view(schedule, call)
-        return {"position": expected["position"], "estimated_wait_s": expected["wait_s"],
-                "estimated_wait_range_s": expected["range_s"]}
-
-    def public_ticket(self, row: dict, schedule: forecast.Schedule | None = None) -> dict:
-        """A ticket as anyone holding its id may see it: no personal data."""
-        return {
-            "id": row["id"], "number": row["number"], "service": row["service_code"],
-            "service_name": row["service_name"], "service_name_en": row["service_name_en"],
-            "status": row["status"], **self.ticket_forecast(row, schedule),
-            "counter": row["counter_number"] if row["status"] != TicketStatus.WAITING else None,
-            "counter_name": row["counter_name"] if row["status"] != TicketStatus.WAITING else None,
-            "priority": row["priority_code"],
-            "issued_at": self.iso(row["issued_at"]), "called_at": self.iso(row["called_at"]),
-            "rating": row["rating"],
-        }
-
-    def staff_ticket(self, row: dict) -> dict:
-        """A ticket as the clerk who called it sees it, with the citizen's minimised data."""
-        answer = self.public_ticket(row)
-        answer.update({
-            "citizen_name": row["citizen_name"], "citizen_id_last4": row["citizen_id_last4"],
-            "citizen_birth_year": row["citizen_birth_year"], "recall_count": row["recall_count"],
-            "started_at": self.iso(row["started_at"]), "finished_at": self.iso(row["finished_at"]),
-            "priority_name": row["priority_name"], "dossier_number": row["dossier_number"],
-        })
-        return answer
-
-    def counter_view(self, counter: dict) -> dict:
-        """A counter's public state (the `counter_changed` payload)."""
-        ticket = store.one(self.db, "SELECT number, status FROM tickets WHERE id = ?",
-                           (counter["current_ticket_id"],)) if counter["current_ticket_id"] else None
-        clerk = store.one(self.db, "SELECT display_name, username FROM users WHERE id = ?",
-                          (counter["clerk_id"],)) if counter["clerk_id"] else None
-        return {"counter": counter["id"], "number": counter["number"], "name": counter["name"],
-                "clerk": (clerk["display_name"] or clerk["username"]) if clerk else None,
-                "floor": counter["floor"], "state": counter["state"],
-                "pause_reason": counter["pause_reason"], "since": self.iso(counter["state_since"]),
-                "ticket": ticket["number"] if ticket else None,
-                "ticket_status": ticket["status"] if ticket else None}
-
-    def counters_overview(self) -> list[dict]:
-        """Every counter's state for monitors and displays."""
-        rows = store.counters(self.db, self.centre_id)
-        return [{"counter": row["id"], "id": row["id"], "number": row["number"], "name": row["name"],
-                 "floor": row["floor"], "state": row["state"], "pause_reason": row["pause_reason"],
-                 "since": self.iso(row["state_since"]), "services": row["services"],
-                 "clerk": row["clerk_name"] or row["clerk_username"],
-                 "ticket": row["ticket_number"], "ticket_status": row["ticket_status"]}
-                for row in rows]
-
-    def call_view(self, row: dict) -> dict:
-        return {"ticket_id": row["id"], "number": row["number"], "counter": row["counter_number"],
-                "counter_name": row["counter_name"], "service": row["service_code"],
-                "called_at": self.iso(row["called_at"]), "recall": row["recall_count"] > 0}
-
-    def recent_calls(self, limit: int = 8) -> list[dict]:
-        return [self.call_view(row) for row in store.recent_calls(self.db, self.centre_id, limit)]
-
-    def queue_state(self) -> dict:
-        """The `GET /queue` answer and the public part of every snapshot."""
-        return {**self.queue_summary(), "counters": self.counters_overview(),
-                "recent_calls": self.recent_calls(), "notice": self.settings["notice"],
-                "centre": {"id": self.centre_id, "name": self.centre["name"],
-                           "name_en": self.centre["name_en"]}}
-
-    def counter_snapshot(self, counter_id: int) -> dict:
-        """What a counter panel needs: its state, its current ticket and its services' queues."""
-        counter = self.counter(counter_id)
-        current = store.ticket_row(self.db, counter["current_ticket_id"]) if counter["current_ticket_id"] else None
-        served = {row["service_id"] for row in store.all_rows(
-            self.db, "SELECT service_id FROM counter_services WHERE counter_id = ?", (counter_id,))}
-        services = [s for s in self.queue_summary()["services"]]
-        codes = {row["code"] for row in store.services(self.db, self.centre_id) if row["id"] in served}
-        return {**self.counter_view(counter), "clerk_id": counter["clerk_id"],
-                "current": self.staff_ticket(current) if current else None,
-                "services": [s for s in services if s["code"] in codes],
-                "waiting": sum(s["waiting"] for s in services if s["code"] in codes)}
 
     # ---- events ------------------------------------------------------------------------
 
