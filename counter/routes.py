@@ -13,7 +13,8 @@ bp = Blueprint("counter", __name__, template_folder="templates")
 COUNTER_TEXTS = ["choose_counter", "sign_in_counter", "leave_counter", "call_next", "recall", "start", "finish",
                  "no_show", "transfer", "pause", "resume", "current_ticket", "none_waiting", "waiting",
                  "counter", "service", "disconnected", "minutes", "state_open", "state_paused", "state_closed",
-                 "status_called", "status_serving", "recalled_times", "choose_procedure_first", "choose_target", "counter_taken_by"]
+                 "status_called", "status_serving", "recalled_times", "choose_procedure_first", "choose_target", "counter_taken_by",
+                 "no_counter_short"]
 
 RATE_TEXTS = ["rate_question", "rate_1", "rate_2", "rate_3", "rate_thanks", "rate_thanks_detail", "rate_idle",
               "rate_not_activated", "rate_wrong_counter", "rate_failed", "ticket", "counter", "disconnected"]
