@@ -97,8 +97,8 @@ def on_track(ticket_id):
     except QueueError as error:
         return {"error": error.message, "code": error.code}
     join_room(f"ticket:{ticket['id']}")
-    emit("ticket_updated", {k: ticket[k] for k in ("id", "number", "status", "position", "counter",
-                                                   "counter_name", "rating")})
+    emit("ticket_updated", {k: ticket[k] for k in ("id", "number", "status", "position", "estimated_wait_s",
+                                                   "estimated_wait_range_s", "counter", "counter_name", "rating")})
     return {"ok": True}
 
 
