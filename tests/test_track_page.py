@@ -37,9 +37,9 @@ def test_with_an_open_counter_the_page_shows_the_range_in_minutes(client, api):
     assert public["position"] == 3 and public["estimated_wait_range_s"] is not None
     low, high = wait_range_minutes(public["estimated_wait_range_s"])
     html = client.get(ticket["track_url"]).get_data(as_text=True)
-    assert facts(html) == (3, f"Khoảng {low}–{high} phút")
+    assert facts(html) == (3, f"Khoảng {low}–{high}\u00a0phút")
     assert NO_COUNTER_VI not in html.split('id="track-facts"')[1].split("</dl>")[0]
-    assert facts(client.get(ticket["track_url"] + "?lang=en").get_data(as_text=True)) == (3, f"About {low}–{high} min")
+    assert facts(client.get(ticket["track_url"] + "?lang=en").get_data(as_text=True)) == (3, f"About {low}–{high}\u00a0min")
 
 
 def test_the_first_in_line_has_nobody_ahead(client, api):

@@ -51,12 +51,15 @@
                               onclick: function () { chooseService(service); }}, [
       Luot.el("span", {className: "service-top"}, [
         Luot.el("span", {className: "service-prefix", text: service.prefix}),
-        Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
-                         text: unavailable || (service.waiting + " " + T.waiting)})
+        // the wait sits under the count, beside the big prefix, so the tiles keep their height and all fit
+        Luot.el("span", {className: "service-queue"}, [
+          Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
+                           text: unavailable || (service.waiting + " " + T.waiting)}),
+          unavailable ? null : Luot.el("span", {className: "service-wait", "data-wait": service.code,
+                                                text: tileWait(service.estimated_wait_s)})
+        ])
       ]),
-      Luot.el("span", {className: "service-name", text: lang === "en" ? (service.name_en || service.name) : service.name}),
-      unavailable ? null : Luot.el("span", {className: "service-wait", "data-wait": service.code,
-                                            text: tileWait(service.estimated_wait_s)})
+      Luot.el("span", {className: "service-name", text: lang === "en" ? (service.name_en || service.name) : service.name})
     ]);
   }
 
