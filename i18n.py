@@ -31,6 +31,13 @@ TEXT = {
     "people_ahead": ("Số người chờ trước", "People ahead"),
     "estimated_wait": ("Thời gian chờ dự kiến", "Estimated wait"),
     "minutes": ("phút", "min"),
+    # no-break spaces keep the figures and their unit on one line on a narrow phone
+    "wait_range": ("Khoảng {low}–{high}\u00a0phút", "About {low}–{high}\u00a0min"),
+    "wait_about": ("~{n}\u00a0phút", "~{n}\u00a0min"),
+    # said where a wait would be when no open counter serves the service (the forecast has no time then)
+    "no_counter_open": ("Chưa có quầy nào đang mở cho lĩnh vực này", "No counter is open for this service yet"),
+    "no_counter_short": ("Chưa có quầy mở", "No counter open yet"),
+    "no_counter_display": ("chưa mở quầy", "no counter open"),
     "track_hint": ("Quét mã để theo dõi lượt trên điện thoại", "Scan to follow your turn on a phone"),
     "back": ("Quay lại", "Back"),
     "done": ("Xong", "Done"),

@@ -14,7 +14,7 @@ COUNTER_TEXTS = ["choose_counter", "sign_in_counter", "leave_counter", "call_nex
                  "no_show", "transfer", "pause", "resume", "current_ticket", "none_waiting", "waiting",
                  "counter", "service", "disconnected", "minutes", "state_open", "state_paused", "state_closed",
                  "status_called", "status_serving", "recalled_times", "choose_procedure_first", "choose_target", "counter_taken_by",
-                 "restored_ok", "no_priority_group"]
+                 "restored_ok", "no_priority_group", "no_counter_short"]
 
 RATE_TEXTS = ["rate_question", "rate_1", "rate_2", "rate_3", "rate_thanks", "rate_thanks_detail", "rate_idle",
               "rate_not_activated", "rate_wrong_counter", "rate_failed", "ticket", "counter", "disconnected"]

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from flask import request
 
 from printers.protocol import PRINT_JOB, make_print_job
-from printers.slip import WIDTH_58MM_PX, WIDTH_80MM_PX, SlipData
+from printers.slip import WIDTH_58MM_PX, WIDTH_80MM_PX, SlipData, wait_range_minutes
 from printers.spooler import PrintSpooler
 from queueing import store
 
@@ -51,9 +51,8 @@ class Printing:
             self._spoolers.clear()
 
     def slip_for(self, db, queue, ticket: dict, lang: str) -> SlipData:
-        """The slip's content for a ticket just issued."""
-        low = max(0, round(ticket["estimated_wait_s"] / 60))
-        high = max(low + 5, round(low * 1.5))
+        """The slip's content for a ticket just issued; no wait is printed when no open counter serves it."""
+        low, high = wait_range_minutes(ticket["estimated_wait_range_s"]) or (None, None)
         issued = datetime.fromtimestamp(self.clock(), timezone.utc).astimezone(queue.tz)
         english = lang == "en"
         row = queue.ticket(ticket["id"])
@@ -63,7 +62,7 @@ class Printing:
             ticket_number=ticket["number"],
             priority_label=((row["priority_name_en"] or row["priority_name"]) if english else row["priority_name"])
             if row["priority_code"] else None,
-            people_ahead=max(0, ticket["position"] - 1), wait_low_min=low, wait_high_min=high,
+            people_ahead=ticket["position"], wait_low_min=low, wait_high_min=high,
             issued_at_local=issued.strftime("%H:%M %d/%m/%Y"),
             track_url=request.url_root.rstrip("/") + ticket["track_url"],
             footer="Cảm ơn Ông/Bà! Vui lòng chờ gọi số." if not english else "Thank you! Please wait to be called.",

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from i18n import current_language, page_texts
 from kiosk.assistant import ProcedureInfo, make_assistant
 from kiosk.issuing import check_card
+from printers.slip import wait_range_minutes
 from queueing import store
 from queueing.model import QueueError
 from settings import setting
@@ -21,7 +22,8 @@ ASK_PER_MINUTE = 30
 
 KIOSK_TEXTS = ["waiting", "closed", "sold_out", "holiday_closed", "cut_off", "priority_question", "no_priority", "your_number", "people_ahead",
                "estimated_wait", "minutes", "track_hint", "back", "done", "kiosk_not_activated", "take_number",
-               "ask", "ask_placeholder", "kiosk_choose", "scan_card_hint", "im_back_hint", "im_back_ok"]
+               "ask", "ask_placeholder", "kiosk_choose", "scan_card_hint", "im_back_hint", "im_back_ok",
+               "wait_range", "wait_about", "no_counter_open", "no_counter_short"]
 
 
 @bp.get("/kiosk")
@@ -42,9 +44,12 @@ def track(ticket_id):
     lang = current_language()
     queue = get_queue()
     ticket = queue.public_ticket(queue.ticket(ticket_id))
-    return render_template("kiosk/track.html", ticket=ticket, page_data={
+    # the same minutes the slip printed and the script will show, so a slow phone reads them before it runs
+    wait = wait_range_minutes(ticket["estimated_wait_range_s"]) if ticket["estimated_wait_s"] is not None else None
+    return render_template("kiosk/track.html", ticket=ticket, wait=wait, page_data={
         "lang": lang, "ticket": ticket, "tz": queue.centre["timezone"],
-        "texts": page_texts(["people_ahead", "estimated_wait", "minutes", "waiting", "to_counter"], lang)})
+        "texts": page_texts(["people_ahead", "estimated_wait", "minutes", "waiting", "to_counter", "wait_range",
+                             "no_counter_open"], lang)})
 
 
 @bp.get("/t/<ticket_id>/qr.svg")

@@ -59,7 +59,7 @@ def monitor():
         return redirect_response
     lang = current_language()
     texts = page_texts(["waiting", "closed", "counter", "clerk", "ticket", "state", "service", "disconnected",
-                        "minutes", "recent_calls"], lang)
+                        "minutes", "recent_calls", "no_counter_short"], lang)
     queue = get_queue()
     return render_template("manager/monitor.html", user=principal,
                            page_data={"lang": lang, "texts": texts, "centre": queue.centre["name"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,11 @@ WIDTH_80MM_PX = 576
 WIDTH_58MM_PX = 384
 SLIP_LANGUAGES = ("vi", "en")
 _COUNT_FIELDS = ("people_ahead", "wait_low_min", "wait_high_min")
+# the wait fields are null together when no open counter serves the service (the forecast has no time)
+_NULLABLE_FIELDS = ("wait_low_min", "wait_high_min")
+WAIT_STEP_MIN = 5
+# "0–5 phút" would read as "now" to someone next in line who still waits for the current citizen to finish
+WAIT_FIRST_HIGH_MIN = 10
 
 # no-break spaces keep a value and its unit on one line when a label wraps
 LABELS = {
@@ -28,6 +34,7 @@ LABELS = {
         "people_ahead": "Số người đang chờ trước bạn: {count}",
         "wait_range": "Thời gian chờ dự kiến: khoảng\u00a0{low}–{high}\u00a0phút",
         "wait_single": "Thời gian chờ dự kiến: khoảng\u00a0{low}\u00a0phút",
+        "no_counter": "Chưa có quầy mở — vui lòng theo dõi màn hình",
         "issued_at": "Giờ lấy số: {time}",
         "qr_caption": "Quét mã để theo dõi lượt",
     },
@@ -36,6 +43,7 @@ LABELS = {
         "people_ahead": "People waiting ahead of you: {count}",
         "wait_range": "Estimated wait: about\u00a0{low}–{high}\u00a0min",
         "wait_single": "Estimated wait: about\u00a0{low}\u00a0min",
+        "no_counter": "No counter is open yet — please watch the screen",
         "issued_at": "Issued at: {time}",
         "qr_caption": "Scan the code to follow your turn",
     },
@@ -51,8 +59,8 @@ class SlipData:
     ticket_number: str
     priority_label: str | None
     people_ahead: int
-    wait_low_min: int
-    wait_high_min: int
+    wait_low_min: int | None
+    wait_high_min: int | None
     issued_at_local: str
     track_url: str
     footer: str
@@ -65,6 +73,8 @@ class SlipData:
             if field.name == "priority_label":
                 if value is not None and not isinstance(value, str):
                     raise ValueError("priority_label must be a string or null")
+            elif field.name in _NULLABLE_FIELDS and value is None:
+                continue
             elif field.name in _COUNT_FIELDS:
                 # bool is an int subclass; True ahead of you is a bug, not a count
                 if not isinstance(value, int) or isinstance(value, bool):
@@ -77,7 +87,9 @@ class SlipData:
             raise ValueError("ticket_number must not be empty")
         if not self.track_url.strip():
             raise ValueError("track_url must not be empty")
-        if self.wait_low_min > self.wait_high_min:
+        if (self.wait_low_min is None) != (self.wait_high_min is None):
+            raise ValueError("wait_low_min and wait_high_min must both be numbers or both be null")
+        if self.wait_low_min is not None and self.wait_low_min > self.wait_high_min:
             raise ValueError("wait_low_min must not exceed wait_high_min")
         if self.lang not in SLIP_LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(SLIP_LANGUAGES)}")
@@ -97,6 +109,36 @@ class SlipData:
             raise ValueError(f"slip is missing {', '.join(missing)}")
         # unknown keys are ignored so a newer server can add fields without breaking older agents
         return cls(**{name: data[name] for name in names if name in data})
+
+
+def wait_range_minutes(range_s) -> tuple[int, int] | None:
+    """The forecast's `estimated_wait_range_s` as whole minutes on a 5-minute grid, low rounded down and
+    high up (a citizen reads "15–25 phút", not "13–22"); None when there is no forecast (no open counter).
+
+    static/js/common.js `Luot.waitRange` does the same for the screens; the browser tests hold them together."""
+    if range_s is None:
+        return None
+    low_s, high_s = range_s
+    low = int(max(0, low_s) // 60 // WAIT_STEP_MIN * WAIT_STEP_MIN)
+    high = math.ceil(max(0, high_s) / 60 / WAIT_STEP_MIN) * WAIT_STEP_MIN
+    return low, max(high, low + WAIT_STEP_MIN, WAIT_FIRST_HIGH_MIN)
+
+
+def wait_text(slip: SlipData) -> str:
+    """The slip's wait line: a range, one figure, or the no-counter sentence."""
+    labels = LABELS[slip.lang]
+    if slip.wait_low_min is None:
+        return labels["no_counter"]
+    if slip.wait_low_min == slip.wait_high_min:
+        return labels["wait_single"].format(low=slip.wait_low_min)
+    return labels["wait_range"].format(low=slip.wait_low_min, high=slip.wait_high_min)
+
+
+def body_lines(slip: SlipData) -> list[str]:
+    """The sentences printed between the ticket number and the QR code, in order (tests read them back)."""
+    labels = LABELS[slip.lang]
+    return [labels["people_ahead"].format(count=slip.people_ahead), wait_text(slip),
+            labels["issued_at"].format(time=slip.issued_at_local)]
 
 
 @dataclass(frozen=True)
@@ -136,11 +178,6 @@ def render_slip(slip: SlipData, width_px: int = WIDTH_80MM_PX) -> Image.Image:
     body_font = _font(bold=False, size=layout.body_size)
     small_font = _font(bold=False, size=layout.small_size)
 
-    if slip.wait_low_min == slip.wait_high_min:
-        wait_line = labels["wait_single"].format(low=slip.wait_low_min)
-    else:
-        wait_line = labels["wait_range"].format(low=slip.wait_low_min, high=slip.wait_high_min)
-
     blocks = [
         _text_block(slip.centre_name, title_font, width_px, text_width),
         _text_block(slip.service_name, body_font, width_px, text_width),
@@ -151,10 +188,8 @@ def render_slip(slip: SlipData, width_px: int = WIDTH_80MM_PX) -> Image.Image:
     if slip.priority_label and slip.priority_label.strip():
         priority_font = _font(bold=True, size=layout.body_size)
         blocks.append(_inverted_block(slip.priority_label, priority_font, width_px, text_width))
+    blocks += [_text_block(line, body_font, width_px, text_width) for line in body_lines(slip)]
     blocks += [
-        _text_block(labels["people_ahead"].format(count=slip.people_ahead), body_font, width_px, text_width),
-        _text_block(wait_line, body_font, width_px, text_width),
-        _text_block(labels["issued_at"].format(time=slip.issued_at_local), body_font, width_px, text_width),
         _qr_block(slip.track_url, layout, width_px),
         _text_block(labels["qr_caption"], small_font, width_px, text_width),
         _rule(width_px, layout.margin),

@@ -18,7 +18,8 @@ from PIL import Image, ImageChops
 from printers import drivers
 from printers.drivers import (PrinterUnavailable, open_printer, parse_printer_uri, print_slip,
                               slip_bytes)
-from printers.slip import WIDTH_58MM_PX, WIDTH_80MM_PX, SlipData, _font, render_slip, wrap_text
+from printers.slip import (LABELS, LAYOUTS, WIDTH_58MM_PX, WIDTH_80MM_PX, SlipData, _font, _text_block, body_lines,
+                           render_slip, wait_range_minutes, wrap_text)
 from printers.render_example import EXAMPLE_SLIP
 from printers.spooler import STOPPED_MESSAGE, PrintSpooler
 
@@ -166,6 +167,9 @@ def test_slip_travels_as_json_and_comes_back_equal():
     ({"people_ahead": True}, "people_ahead"),
     ({"wait_low_min": -1}, "wait_low_min"),
     ({"wait_low_min": 20, "wait_high_min": 15}, "exceed"),
+    ({"wait_low_min": None, "wait_high_min": 15}, "both"),
+    ({"wait_low_min": 5, "wait_high_min": None}, "both"),
+    ({"wait_low_min": "5"}, "wait_low_min"),
     ({"ticket_number": 12}, "ticket_number"),
     ({"ticket_number": " "}, "ticket_number"),
     ({"priority_label": 1}, "priority_label"),
@@ -184,6 +188,66 @@ def test_from_dict_rejects_missing_fields_and_non_objects():
         SlipData.from_dict(data)
     with pytest.raises(ValueError, match="JSON object"):
         SlipData.from_dict(["A012"])
+
+
+def test_a_slip_without_a_forecast_travels_with_null_waits():
+    slip = make_slip(wait_low_min=None, wait_high_min=None)
+    assert SlipData.from_dict(json.loads(json.dumps(slip.to_dict()))) == slip
+
+
+# --- the wait in minutes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("range_s, minutes", [
+    ([16 * 60, 22 * 60], (15, 25)),      # low down, high up, to the 5-minute grid
+    ([15 * 60, 25 * 60], (15, 25)),      # already on the grid: unchanged
+    ([15 * 60 + 1, 25 * 60 + 1], (15, 30)),
+    ([0, 150], (0, 10)),                 # next in line still waits for the current citizen
+    ([0, 11 * 60], (0, 15)),
+    ([40 * 60, 41 * 60], (40, 45)),      # never a range of zero width
+    ([-30, 90], (0, 10)),
+])
+def test_wait_range_is_rounded_to_five_minutes(range_s, minutes):
+    assert wait_range_minutes(range_s) == minutes
+
+
+def test_no_forecast_has_no_minutes():
+    assert wait_range_minutes(None) is None
+
+
+def contains_block(page: Image.Image, block: Image.Image) -> bool:
+    """Tell whether a full-width block, thresholded as the slip is, appears dot for dot somewhere on the page."""
+    block = block.convert("1", dither=Image.Dither.NONE)
+    return any(same_pixels(page.crop((0, y, page.width, y + block.height)), block)
+               for y in range(page.height - block.height + 1))
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("vi", ["Số người đang chờ trước bạn: 7", "Thời gian chờ dự kiến: khoảng\u00a015–25\u00a0phút"]),
+    ("en", ["People waiting ahead of you: 7", "Estimated wait: about\u00a015–25\u00a0min"]),
+])
+def test_the_slip_prints_people_ahead_and_the_wait_range(lang, expected):
+    slip = make_slip(wait_low_min=15, wait_high_min=25, lang=lang)
+    assert body_lines(slip)[:2] == expected
+    layout = LAYOUTS[WIDTH_80MM_PX]
+    line = _text_block(expected[1], _font(bold=False, size=layout.body_size), WIDTH_80MM_PX,
+                       WIDTH_80MM_PX - 2 * layout.margin)
+    decoded, _ = decode_escpos(slip_bytes(render_slip(slip, WIDTH_80MM_PX)))
+    assert contains_block(decoded, line)
+
+
+@pytest.mark.parametrize("width_px", [WIDTH_80MM_PX, WIDTH_58MM_PX])
+def test_without_an_open_counter_the_slip_says_so_instead_of_a_time(width_px):
+    slip = make_slip(people_ahead=3, wait_low_min=None, wait_high_min=None)
+    sentence = "Chưa có quầy mở — vui lòng theo dõi màn hình"
+    assert body_lines(slip)[:2] == ["Số người đang chờ trước bạn: 3", sentence]
+    layout = LAYOUTS[width_px]
+    body_font = _font(bold=False, size=layout.body_size)
+    printed, _ = decode_escpos(slip_bytes(render_slip(slip, width_px)))
+    assert contains_block(printed, _text_block(sentence, body_font, width_px, width_px - 2 * layout.margin))
+    with_time = render_slip(make_slip(people_ahead=3), width_px)
+    assert not contains_block(with_time, _text_block(sentence, body_font, width_px, width_px - 2 * layout.margin))
+    assert body_lines(make_slip(wait_low_min=None, wait_high_min=None, lang="en"))[1] == LABELS["en"]["no_counter"]
 
 
 # --- layout -----------------------------------------------------------------------------------------------

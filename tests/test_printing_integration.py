@@ -14,7 +14,7 @@ import pytest
 import web
 from printers.agent import run_agent
 from printers.drivers import slip_bytes
-from printers.slip import SlipData, render_slip
+from printers.slip import SlipData, render_slip, wait_range_minutes
 from queueing import accounts, store
 from tests.conftest import ROOT, free_port
 
@@ -87,6 +87,31 @@ def test_ticket_prints_on_a_network_printer_after_the_commit(app, client):
         assert slip.ticket_number == ticket["number"] and slip.service_name == "Tư pháp – Hộ tịch"
         assert slip.track_url.endswith(ticket["track_url"])
         assert slip_bytes(render_slip(slip, 576)) in bytes(printer.received)
+    finally:
+        printer.close()
+
+
+def test_the_slip_carries_the_forecast_or_says_no_counter_is_open(app, client, api):
+    printer = FakeNetworkPrinter()
+    try:
+        token = make_kiosk(app, f"network://127.0.0.1:{printer.port}")
+        kiosk = {"Authorization": f"Bearer {token}"}
+        first = client.post("/api/v1/tickets", json={"service": "TP"}, headers=kiosk).get_json()
+        assert first["estimated_wait_s"] is None  # no counter open yet
+        assert client.post("/api/v1/counters/1/sign-in", headers=api.headers("quay1")).status_code == 200
+        second = client.post("/api/v1/tickets", json={"service": "TP"}, headers=kiosk).get_json()
+        assert second["position"] == 1 and second["estimated_wait_range_s"] is not None
+        assert wait_for(lambda: [row["status"] for row in job_rows(app)] == ["printed", "printed"])
+        assert wait_for(lambda: printer.jobs == 2)
+        without, with_forecast = (SlipData.from_dict(json.loads(row["slip"])) for row in job_rows(app))
+        assert (without.people_ahead, without.wait_low_min, without.wait_high_min) == (0, None, None)
+        assert with_forecast.people_ahead == 1
+        low, high = wait_range_minutes(second["estimated_wait_range_s"])
+        assert (with_forecast.wait_low_min, with_forecast.wait_high_min) == (low, high)
+        assert low % 5 == 0 and high % 5 == 0 and high > low
+        assert low * 60 <= second["estimated_wait_range_s"][0] and second["estimated_wait_range_s"][1] <= high * 60
+        for slip in (without, with_forecast):
+            assert slip_bytes(render_slip(slip, 576)) in bytes(printer.received)
     finally:
         printer.close()
 

@@ -58,7 +58,29 @@ window.Luot = (function () {
     return socket;
   }
 
-  function minutes(seconds) { return Math.max(0, Math.round((seconds || 0) / 60)); }
+  /* Whole minutes, or null when there is no forecast (no open counter serves the service): a screen must
+     then say so, never show 0. */
+  function minutes(seconds) {
+    if (seconds === null || seconds === undefined) return null;
+    return Math.max(0, Math.round(seconds / 60));
+  }
+
+  /* `estimated_wait_range_s` as [low, high] minutes on a 5-minute grid, low down and high up, never
+     narrower than 5 and never "0–5": the same rule as printers/slip.py wait_range_minutes. */
+  var WAIT_STEP_MIN = 5, WAIT_FIRST_HIGH_MIN = 10;
+  function waitRange(rangeS) {
+    if (!rangeS) return null;
+    var low = Math.floor(Math.max(0, rangeS[0]) / 60 / WAIT_STEP_MIN) * WAIT_STEP_MIN;
+    var high = Math.ceil(Math.max(0, rangeS[1]) / 60 / WAIT_STEP_MIN) * WAIT_STEP_MIN;
+    return [low, Math.max(high, low + WAIT_STEP_MIN, WAIT_FIRST_HIGH_MIN)];
+  }
+
+  /* A table cell for a service's wait in minutes; "—" titled `noCounterText` when there is no forecast. */
+  function waitCell(seconds, noCounterText) {
+    var value = minutes(seconds);
+    return el("td", {className: "num" + (value === null ? " no-forecast" : ""),
+                     text: value === null ? "—" : String(value), title: value === null ? noCounterText : null});
+  }
 
   function localTime(iso, lang) {
     if (!iso) return "";
@@ -67,5 +89,5 @@ window.Luot = (function () {
   }
 
   return {pageData: pageData, el: el, clear: clear, api: api, connect: connect, minutes: minutes,
-          localTime: localTime, csrf: csrf};
+          waitRange: waitRange, waitCell: waitCell, localTime: localTime, csrf: csrf};
 })();

@@ -58,7 +58,7 @@
       body.appendChild(Luot.el("tr", {"data-service": service.code}, [
         Luot.el("td", {text: serviceName(service)}),
         Luot.el("td", {className: "num", text: String(service.waiting)}),
-        Luot.el("td", {className: "num", text: String(Luot.minutes(service.estimated_wait_s))})
+        Luot.waitCell(service.estimated_wait_s, T.no_counter_short)
       ]));
     });
   }

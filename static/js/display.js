@@ -62,9 +62,17 @@
       list.appendChild(Luot.el("li", {className: service.waiting ? "" : "none", "data-service": service.code}, [
         Luot.el("span", {className: "waiting-prefix", text: prefixes[service.code] || service.code}),
         Luot.el("span", {className: "waiting-service", text: lang === "en" ? (service.name_en || service.name) : service.name}),
-        Luot.el("span", {className: "waiting-count", text: String(service.waiting)})
+        Luot.el("span", {className: "waiting-count", text: String(service.waiting)}),
+        waitBadge(service.estimated_wait_s)
       ]));
     });
+  }
+
+  /* What a newcomer to this service can expect; with no open counter there is no time to promise. */
+  function waitBadge(seconds) {
+    var minutes = Luot.minutes(seconds);
+    return Luot.el("span", {className: "waiting-wait" + (minutes === null ? " no-forecast" : ""),
+                            text: minutes === null ? T.no_counter_display : T.wait_about.replace("{n}", minutes)});
   }
 
   function showLatest(call, fresh) {

@@ -53,11 +53,28 @@
                               onclick: function () { chooseService(service); }}, [
       Luot.el("span", {className: "service-top"}, [
         Luot.el("span", {className: "service-prefix", text: service.prefix}),
-        Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
-                         text: unavailable || (service.waiting + " " + T.waiting)})
+        // the wait sits under the count, beside the big prefix, so the tiles keep their height and all fit
+        Luot.el("span", {className: "service-queue"}, [
+          Luot.el("span", {className: "service-waiting", "data-waiting": service.code,
+                           text: unavailable || (service.waiting + " " + T.waiting)}),
+          unavailable ? null : Luot.el("span", {className: "service-wait", "data-wait": service.code,
+                                                text: tileWait(service.estimated_wait_s)})
+        ])
       ]),
       Luot.el("span", {className: "service-name", text: lang === "en" ? (service.name_en || service.name) : service.name})
     ]);
+  }
+
+  /* A tile's expected wait for a newcomer; with no open counter there is no time to give, so say why. */
+  function tileWait(seconds) {
+    var minutes = Luot.minutes(seconds);
+    return minutes === null ? T.no_counter_short : T.wait_about.replace("{n}", minutes);
+  }
+
+  /* The ticket's wait as the slip prints it ("Khoảng 15–25 phút"), or the no-counter sentence. */
+  function ticketWait(ticket) {
+    var range = ticket.estimated_wait_s === null ? null : Luot.waitRange(ticket.estimated_wait_range_s);
+    return range ? T.wait_range.replace("{low}", range[0]).replace("{high}", range[1]) : T.no_counter_open;
   }
 
   function renderServices() {
@@ -124,9 +141,10 @@
     $("ticket-service").textContent = lang === "en" ? (ticket.service_name_en || ticket.service_name) : ticket.service_name;
     $("ticket-priority").hidden = !ticket.priority;
     $("ticket-priority").textContent = ticket.priority ? "★ " + ticket.priority : "";
-    $("ticket-ahead").textContent = String(Math.max(0, ticket.position - 1));
-    var low = Luot.minutes(ticket.estimated_wait_s), high = Math.max(low + 5, Math.round(low * 1.5));
-    $("ticket-wait").textContent = low + "–" + high + " " + T.minutes;
+    // position counts the tickets expected to be called before this one: it is the people ahead as it is
+    $("ticket-ahead").textContent = String(ticket.position);
+    $("ticket-wait").textContent = ticketWait(ticket);
+    $("ticket-wait").classList.toggle("no-forecast", ticket.estimated_wait_s === null);
     $("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
     $("print-status").textContent = ticket.print && ticket.print.message ? ticket.print.message : "";
     $("print-status").hidden = !$("print-status").textContent;
@@ -232,10 +250,17 @@
   Luot.connect({token: token, handlers: {
     queue_changed: function (payload) {
       payload.services.forEach(function (row) {
-        services.forEach(function (service) { if (service.code === row.code) service.waiting = row.waiting; });
+        services.forEach(function (service) {
+          if (service.code !== row.code) return;
+          service.waiting = row.waiting;
+          service.estimated_wait_s = row.estimated_wait_s;
+          service.estimated_wait_range_s = row.estimated_wait_range_s;
+        });
         var node = document.querySelector('[data-waiting="' + row.code + '"]');
         var button = node && node.closest("button");
         if (node && button && !button.disabled) node.textContent = row.waiting + " " + T.waiting;
+        var wait = document.querySelector('[data-wait="' + row.code + '"]');
+        if (wait) wait.textContent = tileWait(row.estimated_wait_s);
       });
     },
     /* The administrator changed services or priority groups: start afresh, unless a citizen is mid-way. */

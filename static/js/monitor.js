@@ -19,7 +19,7 @@
       body.appendChild(Luot.el("tr", {"data-service": service.code, className: changed ? "changed" : ""}, [
         Luot.el("td", {text: name(service)}),
         Luot.el("td", {className: "num", text: String(service.waiting)}),
-        Luot.el("td", {className: "num", text: String(Luot.minutes(service.estimated_wait_s))})
+        Luot.waitCell(service.estimated_wait_s, T.no_counter_short)
       ]));
     });
   }

@@ -18,7 +18,12 @@
     if (ticket.status === "called" && ticket.counter) status += " " + ticket.counter;
     $("track-status").textContent = status;
     $("track-status").className = "track-status status-" + ticket.status;
-    $("track-ahead").textContent = String(Math.max(0, (ticket.position || 1) - 1));
+    // position counts the tickets expected to be called before this one: it is the people ahead as it is
+    $("track-ahead").textContent = String(ticket.position || 0);
+    var range = ticket.estimated_wait_s === null ? null : Luot.waitRange(ticket.estimated_wait_range_s);
+    $("track-wait").textContent = range ? T.wait_range.replace("{low}", range[0]).replace("{high}", range[1])
+                                        : T.no_counter_open;
+    $("track-wait").classList.toggle("no-forecast", !range);
     $("track-facts").hidden = ticket.status !== "waiting";
     var rating = Luot.clear($("track-rating"));
     rating.hidden = !(ticket.status === "done" && !ticket.rating);
@@ -36,8 +41,9 @@
 
   var socket = Luot.connect({handlers: {
     connect: function () { socket.emit("track", ticket.id); },
-    ticket_updated: function (update) { if (update.id === ticket.id) render(update); },
-    queue_changed: function () { if (ticket.status === "waiting") socket.emit("track", ticket.id); }
+    // The server pushes this ticket's place and wait after every queue change (batched), so the page no
+    // longer asks again on each `queue_changed`: with hundreds of phones that was a forecast per phone per change.
+    ticket_updated: function (update) { if (update.id === ticket.id) render(update); }
   }});
   render({});
 })();
