@@ -690,7 +690,7 @@ def test_screens_switch_to_english(live_server, open_page):
     expect(kiosk.locator('[data-waiting="TP"]')).to_have_text("0 waiting")
     expect(kiosk.locator('.service-button[data-service="TP"] .service-name')).to_have_text("Justice – Civil status (vital records)")
     kiosk.locator('.service-button[data-service="TP"]').click()
-    expect(kiosk.locator(".question")).to_have_text("Do you belong to a priority group?")
+    expect(kiosk.locator("#screen-priority .question")).to_have_text("Do you belong to a priority group?")
     kiosk.get_by_role("button", name="No, a normal ticket").click()
     expect(kiosk.locator(".ticket-label")).to_have_text("Your number")
     expect(kiosk.locator("#ticket-wait")).to_have_text("No counter is open for this service yet")
