@@ -15,6 +15,7 @@ weaker query whose score is added.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .vocabulary import LanguageData, LifeEvent, ProcedureInfo
 ACCENTED_WEIGHT = 2.0   # a match with the diacritics as typed...
 FOLDED_WEIGHT = 1.0     # ...counts twice a match that ignores them
 EXPANSION_WEIGHT = 0.5  # synonyms add evidence at half strength
-NAME_BONUS = 1.0        # the official name is one more phrasing (no extra weight)
+COVERAGE_WEIGHT = 0.4   # how much a phrasing's unsaid words lower its score
 
 PROCEDURE, EVENT, OUT_OF_SCOPE = "p", "e", "x"
 
@@ -249,13 +250,15 @@ class SearchIndex:
                 terms.add(f"accented : {_quote(first.accented + ' ' + second.accented)}")
         if not terms:
             return reading
-        scores = self._search("vi", terms)
+        said = {token.folded for token in tokens}
+        scores = self._search("vi", terms, said)
         folded_text = " " + " ".join(token.folded for token in tokens) + " "
         extra: set[str] = set()
         for group in self.language.synonym_groups:
             if any(f" {member} " in folded_text for member in group):
                 extra.update(f"folded : {_quote(member)}" for member in group if f" {member} " not in folded_text)
-        for target, score in self._search("vi", extra).items():
+        said |= {word for member in extra for word in member.split(":", 1)[1].strip(' "').split()}
+        for target, score in self._search("vi", extra, said).items():
             scores[target] = scores.get(target, 0.0) + EXPANSION_WEIGHT * score
         reading.ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         if reading.ranked:
@@ -278,12 +281,14 @@ class SearchIndex:
         terms.update(_quote(f"{a} {b}") for a, b in zip(tokens, tokens[1:])
                      if a not in self.language.stopwords_en or b not in self.language.stopwords_en)
         if terms:
-            scores = self._search("en", terms)
+            said_words = {_stem(word) for word in tokens}
+            scores = self._search("en", terms, said_words)
             said = " " + " ".join(tokens) + " "
             extra = {_quote(member) for group in self.language.synonym_groups_en
                      if any(f" {member} " in said for member in group)
                      for member in group if f" {member} " not in said}
-            for target, score in self._search("en", extra).items():
+            said_words |= {_stem(word) for member in extra for word in member.strip('"').split()}
+            for target, score in self._search("en", extra, said_words).items():
                 scores[target] = scores.get(target, 0.0) + EXPANSION_WEIGHT * score
             reading.ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         if reading.ranked:
@@ -296,17 +301,32 @@ class SearchIndex:
             reading.content_words = len(set(content))
         return reading
 
-    def _search(self, table: str, terms: set[str]) -> dict[str, float]:
-        """Best BM25 score per target (procedure, event or out-of-scope) for an OR of the terms."""
+    def _search(self, table: str, terms: set[str], said: set[str]) -> dict[str, float]:
+        """Best score per target (procedure, event or out-of-scope) for an OR of the terms.
+
+        BM25 barely notices what a phrasing has that the request lacks, so "làm giấy khai sinh"
+        scored "làm lại giấy khai sinh bị mất" (a copy) almost as high as "làm giấy khai sinh cho
+        con". Each row's score is scaled by the share of its own content words that were said.
+        """
         if not terms:
             return {}
         weights = f"0, {ACCENTED_WEIGHT}, {FOLDED_WEIGHT}" if table == "vi" else "0, 1.0"
+        column = "folded" if table == "vi" else "text"
         query = " OR ".join(sorted(terms))
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT target, -bm25({table}, {weights}) FROM {table} WHERE {table} MATCH ?", (query,)).fetchall()
+            rows = self._db.execute(f"SELECT target, {column}, -bm25({table}, {weights}) FROM {table} "
+                                    f"WHERE {table} MATCH ?", (query,)).fetchall()
+        stop = self.language.stopwords_folded if table == "vi" else self.language.stopwords_en
         best: dict[str, float] = {}
-        for target, score in rows:
+        for target, text, score in rows:
+            own = {_stem(word) for word in text.split() if word not in stop}
+            coverage = len(own & said) / len(own) if own else 1.0
+            score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
             if score > best.get(target, 0.0):
                 best[target] = score
         return best
+
+
+def _stem(word: str) -> str:
+    # Enough for the coverage share ("certified" ~ "certify", "cards" ~ "card"); FTS5's porter ranks.
+    return re.sub(r"(ies|ied|y|es|s|ed|ing)$", "", word) if len(word) > 4 and word.isascii() else word
