@@ -21,7 +21,7 @@ ASK_PER_MINUTE = 30
 
 KIOSK_TEXTS = ["waiting", "closed", "sold_out", "holiday_closed", "cut_off", "priority_question", "no_priority", "your_number", "people_ahead",
                "estimated_wait", "minutes", "track_hint", "back", "done", "kiosk_not_activated", "take_number",
-               "ask", "ask_placeholder", "kiosk_choose", "scan_card_hint", "im_back_hint", "im_back_ok"]
+               "ask", "ask_placeholder", "kiosk_choose", "bring", "scan_card_hint", "im_back_hint", "im_back_ok"]
 
 
 @bp.get("/kiosk")
