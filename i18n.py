@@ -48,6 +48,7 @@ TEXT = {
     "ask_placeholder": ("Hoặc gõ nhu cầu, ví dụ: làm giấy khai sinh", "Or type what you need, e.g. birth registration"),
     "ask": ("Hỏi", "Ask"),
     "take_number": ("Lấy số", "Take a number"),
+    "bring": ("Mang theo", "Bring"),
     "font_size": ("Cỡ chữ", "Text size"),
     "counter_title": ("Quầy giao dịch", "Counter"),
     "choose_counter": ("Chọn quầy làm việc", "Choose your counter"),

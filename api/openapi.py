@@ -41,6 +41,12 @@ def obj(properties: dict, required=(), closed: bool = False) -> dict:
 INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
+# One procedure the assistant offers: the contract's four fields, then what the kiosk shows beside it.
+ASSISTANT_SUGGESTION = obj({
+    "service": string(), "procedure": string(), "name": string(), "score": {**NUMBER, "minimum": 0, "maximum": 100},
+    "service_name": string(), "legal_time": nullable(string()), "fee": nullable(string()),
+    "legal_days": nullable(INTEGER), "documents": {"type": "array", "items": string()}},
+    ["service", "procedure", "name", "score"])
 TIME = nullable(string(format="date-time"))
 STATUS = string(enum=["waiting", "called", "serving", "done", "no_show", "expired"],
                 description="expired: still waiting or called when the day closed; never called afterwards")
@@ -316,8 +322,18 @@ def paths() -> dict:
             body="CitizenCheck", errors=(403,), tags=("kiosk",))},
         "/api/v1/assistant/ask": {"post": operation(
             "kiosk.ask", "Find procedures from a citizen's free text (rate-limited per address)",
-            answer(obj({"reply": string(), "suggestions": {"type": "array", "items": obj({
-                "service": string(), "procedure": string(), "name": string(), "score": NUMBER})}},
+            answer(obj({"reply": string(), "suggestions": {"type": "array", "items": ASSISTANT_SUGGESTION},
+                        # issue 13, additive: how sure, the three choices when unsure, a life event's steps
+                        "understood": BOOLEAN, "confident": BOOLEAN,
+                        "choices": {"type": "array", "items": ASSISTANT_SUGGESTION, "maxItems": 3},
+                        "life_event": nullable(obj({"code": string(), "name": string(), "steps": {
+                            "type": "array", "items": obj({
+                                "service": string(), "procedure": string(), "name": string(),
+                                "fee": nullable(string()), "legal_days": nullable(INTEGER),
+                                "legal_time": nullable(string()), "documents": {"type": "array", "items": string()}},
+                                ["service", "procedure", "name", "fee", "legal_days"])}},
+                            ["code", "name", "steps"])),
+                        "audio_url": nullable(string())},
                 ["reply", "suggestions"])),
             body="Ask", errors=(429,), auth=False, tags=("kiosk",))},
         "/api/v1/assistant/greeting": {"get": operation(

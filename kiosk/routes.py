@@ -8,10 +8,10 @@ import segno
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from i18n import current_language, page_texts
-from kiosk.assistant import ProcedureInfo, make_assistant
+from kiosk.assistant import ProcedureInfo, life_event_from_data, make_assistant
 from kiosk.issuing import check_card
 from printers.slip import wait_range_minutes
-from queueing import store
+from queueing import store, vocabulary
 from queueing.model import QueueError
 from settings import setting
 from web import get_db, get_queue, json_body, now, require
@@ -22,7 +22,7 @@ ASK_PER_MINUTE = 30
 
 KIOSK_TEXTS = ["waiting", "closed", "sold_out", "holiday_closed", "cut_off", "priority_question", "no_priority", "your_number", "people_ahead",
                "estimated_wait", "minutes", "track_hint", "back", "done", "kiosk_not_activated", "take_number",
-               "ask", "ask_placeholder", "kiosk_choose", "scan_card_hint", "im_back_hint", "im_back_ok",
+               "ask", "ask_placeholder", "kiosk_choose", "bring", "scan_card_hint", "im_back_hint", "im_back_ok",
                "wait_range", "wait_about", "no_counter_open", "no_counter_short"]
 
 
@@ -74,13 +74,16 @@ def assistant():
     """The kiosk assistant over the centre's current procedures, built once per process."""
     app = current_app._get_current_object()
     if "luot_assistant" not in app.extensions:
+        centre_id = get_queue().centre_id
         procedures = [ProcedureInfo(service=row["service_code"], code=row["code"], name=row["name"],
                                     name_en=row["name_en"], service_name=row["service_name"],
                                     service_name_en=row["service_name_en"], legal_days=row["legal_days"],
                                     same_day=bool(row["same_day"]), fee_vnd=row["fee_vnd"],
-                                    fee_note=row["fee_note"], legal_days_note=row["legal_days_note"])
-                      for row in store.procedures(get_db(), get_queue().centre_id)]
-        app.extensions["luot_assistant"] = make_assistant(setting("LUOT_ASSISTANT"), procedures)
+                                    fee_note=row["fee_note"], legal_days_note=row["legal_days_note"],
+                                    **{key: tuple(vocabulary.loads(row[key])) for key in vocabulary.PHRASE_FIELDS})
+                      for row in store.procedures(get_db(), centre_id)]
+        life_events = [life_event_from_data(vocabulary.event_view(row)) for row in store.life_events(get_db(), centre_id)]
+        app.extensions["luot_assistant"] = make_assistant(setting("LUOT_ASSISTANT"), procedures, life_events)
     return app.extensions["luot_assistant"]
 
 
@@ -108,4 +111,8 @@ def ask():
     if not current_app.extensions["luot_rate_limiter"].allow(("ask", request.remote_addr), ASK_PER_MINUTE):
         raise QueueError("Hỏi quá nhanh; vui lòng chờ một chút (too many questions)", code="rate_limited",
                          status=429)
-    return jsonify(assistant().ask(text, lang).to_dict())
+    answer = assistant().ask(text, lang).to_dict()
+    # Spoken like the greeting, through the announcer's one TTS thread (None when TTS is off).
+    key = current_app.extensions["luot_announcer"].request(answer["reply"], lang)
+    answer["audio_url"] = f"/audio/{key}.wav" if key else None
+    return jsonify(answer)

@@ -117,7 +117,7 @@ class Field:
     name: str
     vi: str
     en: str
-    kind: str = "text"  # text, number, select, checkbox, checkboxes, password
+    kind: str = "text"  # text, number, select, checkbox, checkboxes, password, lines (a textarea, one per line)
     required: bool = False
     fixed: bool = False  # set when created, read-only afterwards (codes, numbers, usernames)
     create_only: bool = False
@@ -188,13 +188,22 @@ SECTIONS: dict[str, Section] = {
             Field("fee_vnd", "Lệ phí (đồng)", "Fee (VND)", "number", hint_vi=OPTIONAL_NUMBER[0],
                   hint_en=OPTIONAL_NUMBER[1]),
             Field("fee_note", "Ghi chú lệ phí", "Fee note", maxlength=500),
+            Field("phrasings", "Cách người dân hỏi (mỗi dòng một câu)", "How citizens ask, Vietnamese (one per line)",
+                  "lines", hint_vi="Trợ lý ở kiosk tìm thủ tục theo các câu này, ví dụ: «làm giấy khai sinh cho con».",
+                  hint_en="The kiosk assistant finds the procedure by these, e.g. “làm giấy khai sinh cho con”."),
+            Field("phrasings_en", "Cách hỏi bằng tiếng Anh (mỗi dòng một câu)", "How citizens ask, English (one per line)",
+                  "lines"),
+            Field("documents", "Giấy tờ cần mang (mỗi dòng một loại)", "What to bring, Vietnamese (one per line)",
+                  "lines"),
+            Field("documents_en", "Giấy tờ cần mang, tiếng Anh", "What to bring, English (one per line)", "lines"),
         ),
         columns=(("code", "Mã", "Code"), ("service", "Lĩnh vực", "Service"), ("name", "Tên", "Name"),
                  ("legal_days", "Thời hạn (ngày)", "Days"), ("fee_vnd", "Lệ phí", "Fee")),
         create=admin.create_procedure, update=admin.update_procedure, set_active=admin.set_procedure_active,
         listing=admin.list_procedures,
         api_fields=frozenset({"code", "service", "name", "name_en", "legal_days", "same_day", "legal_days_note",
-                              "fee_vnd", "fee_note", "active"})),
+                              "fee_vnd", "fee_note", "active", "phrasings", "phrasings_en", "documents",
+                              "documents_en"})),
     "counters": Section(
         fields=(
             Field("number", "Số quầy", "Number", "number", required=True, fixed=True),
@@ -371,6 +380,8 @@ def form_values(section: str, item: dict) -> dict:
             values[key] = bool(value)
         elif form_field.kind == "checkboxes":
             values[key] = list(value or [])
+        elif form_field.kind == "lines":
+            values[key] = "\n".join(value or [])
         else:
             values[key] = "" if value is None else str(value)
     return values

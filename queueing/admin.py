@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import accounts, holidays, store
+from . import accounts, holidays, store, vocabulary
 from .alerts import ALERT_DEFAULTS
 from .closing import DAY_END_DEFAULTS
 from .corrections import RESTORE_PLACES, current_setting_names
@@ -376,6 +376,7 @@ def procedure_view(row: dict, service_code: str) -> dict:
     return {"id": row["id"], "code": row["code"], "service": service_code, "name": row["name"],
             "name_en": row["name_en"], "legal_days": row["legal_days"], "same_day": bool(row["same_day"]),
             "legal_days_note": row["legal_days_note"], "fee_vnd": row["fee_vnd"], "fee_note": row["fee_note"],
+            **{key: vocabulary.loads(row.get(key)) for key in vocabulary.PHRASE_FIELDS},
             "active": bool(row["active"])}
 
 
@@ -579,8 +580,20 @@ PROCEDURE_CHECKS = (
     ("legal_days_note", lambda v: _optional_text(v, "legal_days_note", "Ghi chú thời hạn"), None),
     ("fee_vnd", lambda v: _int(v, "fee_vnd", "Lệ phí (đồng)", minimum=0, maximum=10**10, optional=True), None),
     ("fee_note", lambda v: _optional_text(v, "fee_note", "Ghi chú lệ phí"), None),
+    # The assistant's vocabulary (issue 13): lists, or one phrase per line from the form.
+    ("phrasings", lambda v: _phrases(v, "phrasings", "Cách người dân hỏi"), []),
+    ("phrasings_en", lambda v: _phrases(v, "phrasings_en", "Cách hỏi bằng tiếng Anh"), []),
+    ("documents", lambda v: _phrases(v, "documents", "Giấy tờ cần mang"), []),
+    ("documents_en", lambda v: _phrases(v, "documents_en", "Giấy tờ cần mang (tiếng Anh)"), []),
     ACTIVE_CHECK,
 )
+
+
+def _phrases(value, field: str, label: str) -> str:
+    try:
+        return vocabulary.dumps(vocabulary.clean_phrases(value, label))
+    except vocabulary.PhraseError as error:
+        raise ValidationError(str(error), field=field) from None
 
 
 def _service_ref(db, centre_id: str, value) -> int:
@@ -1104,13 +1117,14 @@ def export_configuration(db, centre_id: str) -> dict:
         "priority_groups": [_without(group, "id") for group in list_groups(db, centre_id)],
         "counters": [_without(counter, "id", "state") for counter in list_counters(db, centre_id)],
         "holidays": holidays.list_holidays(db, centre_id),
+        "life_events": vocabulary.list_life_events(db, centre_id),
     }
 
 
 SERVICE_KEYS = {"code", "name", "name_en", "prefix", "target_wait_s", "default_service_s", "daily_cap",
                 "opening_hours", "sort_order", "active", "procedures"}
 PROCEDURE_KEYS = {"code", "name", "name_en", "legal_days", "same_day", "legal_days_note", "fee_vnd", "fee_note",
-                  "active"}
+                  "active", *vocabulary.PHRASE_FIELDS}
 GROUP_KEYS = {"code", "name", "name_en", "sort_order", "active"}
 COUNTER_KEYS = {"number", "name", "floor", "services", "active"}
 MAX_ERRORS_SHOWN = 15
@@ -1139,7 +1153,7 @@ def import_configuration(db, centre_id: str, config: dict, user_id, now: float |
         after = export_configuration(db, centre_id)
         summary = {section: {"added": sum(1 for c in changes if c["section"] == section and c["before"] is None),
                              "updated": sum(1 for c in changes if c["section"] == section and c["before"] is not None)}
-                   for section in ("centre", "services", "procedures", "priority_groups", "counters")}
+                   for section in ("centre", "services", "procedures", "priority_groups", "counters", "life_events")}
         audit(db, centre_id, now, user_id, "configuration.import", {"type": "centre", "id": centre_id},
               None, None, {"summary": summary, "changes": changes})
         events = _queue_events(db, centre_id, "all")
@@ -1169,7 +1183,7 @@ def _plan_import(db, centre_id: str, config, errors: list[str]) -> dict:
     if not isinstance(config, dict) or not isinstance(config.get("centre"), dict):
         errors.append("Tệp cấu hình phải là JSON có mục 'centre' (a centre configuration needs 'centre')")
         return plan
-    unknown = sorted(set(config) - {"centre", "services", "priority_groups", "counters", "holidays"})
+    unknown = sorted(set(config) - {"centre", "services", "priority_groups", "counters", "holidays", "life_events"})
     if unknown:
         errors.append(f"Mục không được hỗ trợ: {', '.join(unknown)} (unknown sections)")
     centre = config["centre"]
@@ -1315,6 +1329,19 @@ def _plan_import(db, centre_id: str, config, errors: list[str]) -> dict:
             errors.append(f"{where}: đang có cán bộ làm việc, không thể ngừng dùng (a clerk is signed in)")
             continue
         plan["counters"].append((number, existing, values))
+    # Life events name procedures of the file or of the centre, by code (issue 13).
+    known = seen_procedures | {row["code"] for row in store.all_rows(
+        db, "SELECT code FROM procedures WHERE centre_id = ?", (centre_id,))}
+    events = config.get("life_events", [])
+    if not isinstance(events, list):
+        errors.append("Mục 'life_events' phải là một danh sách (life_events must be a list)")
+        events = []
+    plan["life_events"] = []
+    for index, item in enumerate(events, start=1):
+        try:
+            plan["life_events"].append(vocabulary.clean_life_event(item, known))
+        except vocabulary.PhraseError as error:
+            errors.append(f"life_events[{index}]: {error}")
     return plan
 
 
@@ -1396,4 +1423,8 @@ def _apply_import(db, centre_id: str, plan: dict) -> list[dict]:
         after = _without(counter_view(db, store.one(db, "SELECT * FROM counters WHERE id = ?", (counter_id,))),
                          "state")
         _record(changes, "counters", number, before, after)
+    for order, values in enumerate(plan.get("life_events", [])):
+        before, after = vocabulary.save_life_event(db, centre_id, values, order)
+        if before != after:
+            _record(changes, "life_events", values["code"], before, after)
     return changes

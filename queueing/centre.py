@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import accounts, holidays, store
+from . import accounts, holidays, store, vocabulary
 from .corrections import current_setting_names
 from .model import QueueError, Role
 
@@ -39,7 +39,8 @@ def demo_configuration() -> dict:
             "procedures": [{"code": p["code"], "name": p["name_vi"], "name_en": p["name_en"],
                             "legal_days": p.get("legal_days"), "same_day": bool(p.get("same_day")),
                             "legal_days_note": p.get("legal_days_note"),
-                            "fee_vnd": p.get("fee_vnd"), "fee_note": p.get("fee_note")}
+                            "fee_vnd": p.get("fee_vnd"), "fee_note": p.get("fee_note"),
+                            **{key: p.get(key, []) for key in vocabulary.PHRASE_FIELDS}}
                            for p in field["procedures"]],
         })
     return {
@@ -52,6 +53,7 @@ def demo_configuration() -> dict:
                             for g in catalogue["priority_groups"] if g["code"] not in ("CAP_CUU", "HEN")],
         "counters": [{"number": number, "name": name, "services": fields, "floor": floor}
                      for number, (name, fields, floor) in enumerate(DEMO_COUNTERS, start=1)],
+        "life_events": catalogue.get("life_events", []),
     }
 
 
@@ -97,7 +99,9 @@ def load_configuration(db, config: dict, now: float) -> str:
                     "name_en": procedure.get("name_en", ""), "legal_days": procedure.get("legal_days"),
                     "same_day": int(bool(procedure.get("same_day"))), "fee_vnd": procedure.get("fee_vnd"),
                     "legal_days_note": procedure.get("legal_days_note"),
-                    "fee_note": procedure.get("fee_note")})
+                    "fee_note": procedure.get("fee_note"),
+                    **{key: vocabulary.dumps(vocabulary.clean_phrases(procedure.get(key), key))
+                       for key in vocabulary.PHRASE_FIELDS}})
         for order, group in enumerate(config.get("priority_groups", [])):
             store.insert(db, "priority_groups", {"centre_id": centre_id, "code": _require(group, "code", "priority"),
                                                  "name": _require(group, "name", "priority"),
@@ -111,6 +115,16 @@ def load_configuration(db, config: dict, now: float) -> str:
                     raise QueueError(f"Quầy {counter['number']} phục vụ lĩnh vực không có: {code} "
                                      "(counter serves an unknown service)", code="bad_configuration")
                 store.insert(db, "counter_services", {"counter_id": counter_id, "service_id": service_ids[code]})
+        # Life events (issue 13) name procedures by code, so they come after every procedure.
+        known = {row["code"] for row in store.all_rows(db, "SELECT code FROM procedures WHERE centre_id = ?",
+                                                       (centre_id,))}
+        for order, event in enumerate(config.get("life_events", [])):
+            try:
+                values = vocabulary.clean_life_event(event, known)
+            except vocabulary.PhraseError as error:
+                raise QueueError(f"Sự kiện {event.get('code') if isinstance(event, dict) else order}: {error} "
+                                 "(centre configuration: bad life event)", code="bad_configuration") from None
+            vocabulary.save_life_event(db, centre_id, values, order)
     return centre_id
 
 

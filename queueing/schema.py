@@ -370,3 +370,32 @@ def day_holidays(db):
     from .holidays import seed_defaults
     for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
         seed_defaults(db, centre_id)
+
+
+@migrations(name="0007_assistant_vocabulary")
+def assistant_vocabulary(db):
+    """The assistant's vocabulary as data (issue 13): phrasings and documents per procedure, and life events.
+
+    Existing centres get the bundled catalogue's phrasings for the procedures they share with it (by
+    code) and its life events whose steps they offer; anything the admin wrote is never overwritten.
+    """
+    for column in ("phrasings", "phrasings_en", "documents", "documents_en"):
+        db.execute(f"ALTER TABLE procedures ADD COLUMN {column} TEXT NOT NULL DEFAULT '[]'")
+    db.execute("""CREATE TABLE life_events (
+                      id INTEGER PRIMARY KEY,
+                      centre_id TEXT NOT NULL REFERENCES centres(id),
+                      code TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      name_en TEXT NOT NULL DEFAULT '',
+                      procedures TEXT NOT NULL DEFAULT '[]',
+                      phrasings TEXT NOT NULL DEFAULT '[]',
+                      phrasings_en TEXT NOT NULL DEFAULT '[]',
+                      sort_order INTEGER NOT NULL DEFAULT 0,
+                      active INTEGER NOT NULL DEFAULT 1,
+                      UNIQUE (centre_id, code)
+                  )""")
+    from .centre import load_catalogue
+    from .vocabulary import seed_from_catalogue
+    catalogue = load_catalogue()
+    for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
+        seed_from_catalogue(db, centre_id, catalogue)

@@ -362,6 +362,12 @@ def procedures(db, centre_id: str) -> list[dict]:
     )
 
 
+def life_events(db, centre_id: str) -> list[dict]:
+    """A centre's active life events (the assistant's ordered procedure sets, issue 13)."""
+    return all_rows(db, "SELECT * FROM life_events WHERE centre_id = ? AND active = 1 ORDER BY sort_order, code",
+                    (centre_id,))
+
+
 def priority_groups(db, centre_id: str) -> list[dict]:
     """A centre's active priority groups."""
     return all_rows(db, """SELECT * FROM priority_groups WHERE centre_id = ? AND active = 1

@@ -351,8 +351,12 @@ def test_opening_hours_text_round_trip():
 
 def test_export_import_round_trip_is_identical(db):
     exported = admin.export_configuration(db, CENTRE)
-    assert {"centre", "services", "priority_groups", "counters", "holidays"} == set(exported)
+    assert {"centre", "services", "priority_groups", "counters", "holidays", "life_events"} == set(exported)
     assert exported["services"][0]["procedures"] and exported["counters"][0]["services"] == ["TP", "CT"]
+    # The assistant's vocabulary travels with the file (issue 13).
+    assert len(exported["services"][0]["procedures"][0]["phrasings"]) >= 10
+    assert exported["life_events"][1]["code"] == "death"
+    assert exported["life_events"][1]["procedures"] == ["TP-03", "CT-R05", "BT-03"]
     json.dumps(exported)  # a file
     outcome = admin.import_configuration(db, CENTRE, json.loads(json.dumps(exported)), user_id(db, "admin"))
     assert outcome.result["changes"] == 0

@@ -28,6 +28,9 @@ CATALOGUE = ROOT / "queueing" / "data" / "catalogue.vi.json"
 NOT_UNDERSTOOD_VI = (
     "Xin lỗi, tôi chưa hiểu yêu cầu. Ông/Bà vui lòng hỏi cán bộ tại quầy hướng dẫn."
 )
+NOT_HERE_VI = (
+    "Xin lỗi, việc này không thuộc các thủ tục làm tại đây. Ông/Bà vui lòng hỏi cán bộ tại quầy hướng dẫn."
+)
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +144,11 @@ def test_confident_reply_names_procedure_field_time_and_fee(finder):
     answer = finder.ask("tôi muốn làm giấy khai sinh")
     assert answer.reply == (
         "Ông/Bà có thể cần thủ tục “Đăng ký khai sinh” (lĩnh vực Tư pháp – Hộ tịch). "
-        "Thời hạn: trong ngày. Lệ phí: miễn phí. Chạm “Lấy số” để lấy số thứ tự."
+        "Thời hạn: trong ngày. Lệ phí: miễn phí. Mang theo: Tờ khai đăng ký khai sinh; Giấy chứng sinh "
+        "(hoặc văn bản người làm chứng); Căn cước của người đi đăng ký; Giấy chứng nhận kết hôn của cha mẹ "
+        "(nếu có). Chạm “Lấy số” để lấy số thứ tự."
     )
+    assert answer.confident and answer.choices == []
     best = answer.suggestions[0]
     assert (best.service, best.service_name) == ("TP", "Tư pháp – Hộ tịch")
     assert (best.legal_time, best.fee) == ("Trong ngày", "Miễn phí")
@@ -179,7 +185,9 @@ def test_english_reply_and_suggestions(finder):
     answer = finder.ask("lam giay khai sinh", lang="en")
     assert answer.reply == (
         "You may need the procedure “Birth registration” (field: Justice – Civil status). "
-        "Processing time: same day. Fee: free. Touch “Take a number” to get your queue ticket."
+        "Processing time: same day. Fee: free. Bring: Birth registration form; Birth notice from the "
+        "hospital (or a witness statement); ID card of the person registering; Parents' marriage certificate "
+        "(if any). Touch “Take a number” to get your queue ticket."
     )
     best = answer.suggestions[0]
     assert (best.name, best.legal_time, best.fee) == ("Birth registration", "Same day", "Free")
@@ -190,36 +198,48 @@ def test_vague_request_offers_choices(finder):
     answer = finder.ask("căn cước")
     assert answer.understood
     assert {"CC-01", "CC-02", "CC-03"} <= set(top_codes(answer, 5))
-    assert answer.reply.startswith("Ông/Bà có thể cần một trong các thủ tục:")
+    assert answer.reply.startswith("Có phải Ông/Bà cần “")
+    assert "quầy hướng dẫn" in answer.reply
+    assert not answer.confident
+    # The three choices are the first three suggestions, and each is named in the question.
+    assert [c.procedure for c in answer.choices] == top_codes(answer, 3)
+    assert all(f"“{c.name}”" in answer.reply for c in answer.choices)
+
+
+@pytest.mark.parametrize("text", ["asdfgh", "", "   ", "?!…", "qwe rty uiop"])
+def test_not_understood_points_to_help_desk(finder, text):
+    answer = finder.ask(text)
+    assert not answer.understood
+    assert answer.suggestions == [] and answer.choices == [] and answer.life_event is None
+    assert answer.reply == NOT_UNDERSTOOD_VI
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "asdfgh",
         "thời tiết hôm nay thế nào",
         "thời tiết hôm nay",
-        "",
-        "   ",
-        "?!…",
         "xin chào",
         "giá vàng hôm nay",
         "tôi muốn mua vé máy bay",
         "đăng ký xe máy",  # no such procedure at this centre: say so rather than guess
+        "sang tên xe máy",
     ],
 )
-def test_not_understood_points_to_help_desk(finder, text):
+def test_out_of_scope_says_so_and_points_to_help_desk(finder, text):
     answer = finder.ask(text)
     assert not answer.understood
-    assert answer.suggestions == []
-    assert answer.reply == NOT_UNDERSTOOD_VI
+    assert answer.suggestions == [] and answer.choices == []
+    assert answer.reply == NOT_HERE_VI
 
 
 def test_not_understood_in_english(finder):
     answer = finder.ask("weather today", lang="en")
     assert not answer.understood
-    assert answer.reply.startswith("Sorry, I did not understand")
+    assert answer.reply.startswith("Sorry, this is not one of the procedures handled here")
     assert "information desk" in answer.reply
+    gibberish = finder.ask("zzkq vbnm", lang="en")
+    assert gibberish.reply.startswith("Sorry, I did not understand") and not gibberish.suggestions
 
 
 def test_long_input_is_truncated_not_an_error(finder):
@@ -231,11 +251,12 @@ def test_long_input_is_truncated_not_an_error(finder):
 
 def test_answer_to_dict_is_json_ready(finder):
     data = finder.ask("đăng ký tạm trú").to_dict()
-    assert set(data) == {"reply", "suggestions", "understood"}
+    assert set(data) == {"reply", "suggestions", "understood", "confident", "choices", "life_event"}
     assert data["understood"] is True
     first = data["suggestions"][0]
     assert set(first) == {
-        "service", "procedure", "name", "score", "service_name", "legal_time", "fee",
+        "service", "procedure", "name", "score", "service_name", "legal_time", "fee", "legal_days",
+        "documents",
     }
     assert first["procedure"] == "CT-R02" and first["name"] == "Đăng ký tạm trú"
     assert json.loads(json.dumps(data)) == data
@@ -404,4 +425,6 @@ def test_suggestion_is_frozen(finder):
 
 def test_module_imports_no_flask():
     code = "import sys, kiosk.assistant; assert 'flask' not in sys.modules"
+    for module in Path(assistant.__file__).parent.glob("*.py"):  # split along its seams, none too long
+        assert len(module.read_text(encoding="utf-8").splitlines()) <= 600, module
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -238,6 +238,47 @@ def test_kiosk_issues_a_ticket_and_returns_home(live_server, open_page):
     assert issued["position"] == 2 and high > low >= 0
 
 
+def test_kiosk_assistant_shows_life_event_steps_and_three_choices(live_server, open_page):
+    """Issue 13: "bố tôi mất" lists its steps across fields and tickets the first; "căn cước" offers three."""
+    api = Api(live_server)
+    page = open_page(f"{live_server.url}/kiosk#token={live_server.credentials.kiosk_token}")
+    expect(page.locator(".service-button").first).to_be_visible()
+    page.locator("#ask-text").fill("bố tôi mất rồi, giờ phải làm gì")
+    page.locator("#ask-form button[type=submit]").click()
+    steps = page.locator(".life-event-steps > li")
+    expect(steps).to_have_count(3)
+    expect(page.locator(".life-event-name")).to_have_text("Người thân qua đời")
+    expect(steps.nth(0).locator(".suggestion-name")).to_have_text("Đăng ký khai tử")
+    expect(steps.nth(0).locator(".suggestion-facts")).to_have_text("Trong ngày · Miễn phí")
+    expect(steps.nth(0).locator(".step-documents")).to_contain_text("Mang theo: Tờ khai đăng ký khai tử")
+    expect(steps.nth(1).locator(".suggestion-name")).to_have_text("Xóa đăng ký thường trú")
+    expect(steps.nth(2).locator(".suggestion-name")).to_contain_text("Hỗ trợ chi phí mai táng")
+    assert steps.nth(1).get_by_role("button").count() == 0  # the ticket is for the first step only
+    expect(page.locator(".assistant-reply")).to_contain_text("1. Đăng ký khai tử")
+    assert small_touch_targets(page) == []
+    screenshot(page, "kiosk-assistant-life-event.png")
+    steps.nth(0).get_by_role("button", name="Lấy số").click()
+    expect(page.locator("#priority-service")).to_have_text("Tư pháp – Hộ tịch")
+    page.get_by_role("button", name="Không, lấy số thường").click()
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    assert api.waiting("TP") == 1
+    page.get_by_role("button", name="Xong").click()
+
+    page.locator("#ask-text").fill("căn cước")
+    page.locator("#ask-form button[type=submit]").click()
+    choices = page.locator(".assistant-choice")
+    expect(choices).to_have_count(3)
+    expect(page.locator(".assistant-reply")).to_contain_text("Có phải Ông/Bà cần")
+    names = choices.locator(".suggestion-name").all_text_contents()
+    assert {"Cấp thẻ căn cước (lần đầu)", "Cấp đổi thẻ căn cước", "Cấp lại thẻ căn cước"} == set(names)
+    screenshot(page, "kiosk-assistant-choices.png")
+
+    page.locator("#ask-text").fill("nhà vệ sinh ở đâu")
+    page.locator("#ask-form button[type=submit]").click()
+    expect(page.locator(".assistant-reply")).to_contain_text("quầy hướng dẫn")
+    expect(page.locator("#assistant-answer .suggestion")).to_have_count(0)
+
+
 def test_kiosk_without_token_says_it_is_not_activated(live_server, open_page):
     api = Api(live_server)
     page = open_page(f"{live_server.url}/kiosk")

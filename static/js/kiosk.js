@@ -216,19 +216,48 @@
       var box = Luot.clear($("assistant-answer"));
       box.hidden = false;
       if (!response.ok) { box.appendChild(Luot.el("p", {text: response.data.error})); return; }
-      box.appendChild(Luot.el("p", {className: "assistant-reply", text: response.data.reply}));
-      (response.data.suggestions || []).slice(0, 3).forEach(function (suggestion) {
-        var service = services.filter(function (s) { return s.code === suggestion.service; })[0];
-        box.appendChild(Luot.el("div", {className: "suggestion"}, [
-          Luot.el("span", {className: "suggestion-name", text: suggestion.name}),
-          Luot.el("span", {className: "suggestion-facts",
-                           text: [suggestion.service_name, suggestion.legal_time, suggestion.fee].filter(Boolean).join(" · ")}),
-          service ? Luot.el("button", {type: "button", className: "big primary", text: T.take_number,
-                                       onclick: function () { chooseService(service); }}) : null
-        ]));
-      });
+      var answer = response.data;
+      box.appendChild(Luot.el("p", {className: "assistant-reply", text: answer.reply}));
+      /* The ask was a touch, so the browser lets the kiosk speak the answer (issue 13). */
+      if (answer.audio_url) { try { new Audio(answer.audio_url).play().catch(function () {}); } catch (e) { /* no audio */ } }
+      if (answer.life_event) { showLifeEvent(box, answer.life_event); return; }
+      /* Unsure: the three choices ("Có phải Ông/Bà cần…?"); sure: the one procedure. */
+      var offered = (answer.choices && answer.choices.length) ? answer.choices : (answer.suggestions || []).slice(0, 1);
+      offered.forEach(function (suggestion) { box.appendChild(suggestionCard(suggestion, answer.choices.length > 0)); });
     });
   });
+
+  function serviceOf(code) { return services.filter(function (s) { return s.code === code; })[0]; }
+
+  function suggestionCard(suggestion, isChoice) {
+    var service = serviceOf(suggestion.service);
+    return Luot.el("div", {className: "suggestion" + (isChoice ? " assistant-choice" : "")}, [
+      Luot.el("span", {className: "suggestion-name", text: suggestion.name}),
+      Luot.el("span", {className: "suggestion-facts",
+                       text: [suggestion.service_name, suggestion.legal_time, suggestion.fee].filter(Boolean).join(" · ")}),
+      service ? Luot.el("button", {type: "button", className: "big primary", text: T.take_number,
+                                   onclick: function () { chooseService(service); }}) : null
+    ]);
+  }
+
+  /* A life event: its steps in order, what each costs and takes; the ticket is for the first step. */
+  function showLifeEvent(box, event) {
+    box.appendChild(Luot.el("h3", {className: "life-event-name", text: event.name}));
+    var list = Luot.el("ol", {className: "life-event-steps"});
+    event.steps.forEach(function (step, index) {
+      var facts = [step.legal_time, step.fee].filter(Boolean).join(" · ");
+      var service = index === 0 ? serviceOf(step.service) : null;
+      list.appendChild(Luot.el("li", {className: "life-event-step" + (index === 0 ? " first" : "")}, [
+        Luot.el("span", {className: "suggestion-name", text: step.name}),
+        facts ? Luot.el("span", {className: "suggestion-facts", text: facts}) : null,
+        step.documents && step.documents.length ? Luot.el("span", {className: "step-documents",
+          text: T.bring + ": " + step.documents.join("; ")}) : null,
+        service ? Luot.el("button", {type: "button", className: "big primary", text: T.take_number,
+                                     onclick: function () { chooseService(service); }}) : null
+      ]));
+    });
+    box.appendChild(list);
+  }
 
   $("priority-back").addEventListener("click", goHome);
   $("ticket-done").addEventListener("click", goHome);
