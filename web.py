@@ -12,6 +12,7 @@ import time
 from flask import current_app, g, jsonify, request, session
 from flask_socketio import SocketIO
 
+import sockets
 from queueing import accounts, maintenance, store
 from queueing.accounts import ANONYMOUS, Principal
 from queueing.model import Event, Forbidden, QueueError
@@ -19,7 +20,8 @@ from queueing.service import QueueService
 
 log = logging.getLogger("luot")
 
-# Bound to the app in create_app; threading mode as DESIGN.md's known traps require.
+# Bound to the app in create_app: gevent mode in a monkey-patched server process, threading elsewhere
+# (sockets.async_mode; DESIGN.md, known traps).
 socketio = SocketIO()
 
 
@@ -246,6 +248,15 @@ def publish(events: list[Event]) -> None:
             summaries.push(event)
         else:
             emit_event(event)
+        if event.name == "ticket_updated" and payload.get("status") in TRACKING_ENDS:
+            # the tracking pages were just told; nothing more will happen to the ticket, so their
+            # connections end here, on every instance (issue 12: a socket per phone costs little, not nothing)
+            for room in event.rooms:
+                if room.startswith("ticket:"):
+                    sockets.disconnect_room(socketio, room)
+
+
+TRACKING_ENDS = ("done", "no_show", "expired")
 
 
 def emit_event(event: Event) -> None:

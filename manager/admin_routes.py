@@ -423,19 +423,10 @@ def after_change(outcome, section: str) -> None:
 
 
 def disconnect(kind: str, principal_id: int) -> None:
-    """Close the live Socket.IO connections of a revoked device or a deactivated account."""
-    try:
-        from api import events as socket_events
-        with socket_events._connections_lock:
-            sids = [sid for sid, principal in socket_events._connections.items()
-                    if principal.kind == kind and principal.id == principal_id]
-    except (ImportError, AttributeError):  # the connection registry moved: nothing to close here
-        return
-    for sid in sids:
-        try:
-            web.socketio.server.disconnect(sid, namespace="/")
-        except (KeyError, ValueError):
-            pass
+    """Close the live Socket.IO connections of a revoked device or a deactivated account, on every
+    instance: each of them joined the room of its device or account (api/events.py on_connect)."""
+    import sockets
+    sockets.disconnect_room(web.socketio, sockets.principal_room(kind, principal_id))
 
 
 PAGE_OF_ENDPOINT = {"admin.settings": "settings", "admin.audit_log": "audit", "admin.configuration": "configuration",
