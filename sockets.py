@@ -28,6 +28,17 @@ def async_mode() -> str:
     return "gevent" if gevent_patched() else "threading"
 
 
+def spawn(target, *args) -> None:
+    """Run target(*args) concurrently without waiting for it to start: a greenlet under gevent (where
+    threading.Thread.start() waits for the new greenlet, i.e. for every greenlet runnable before it,
+    such as the writers of a broadcast to thousands of sockets), a daemon thread otherwise."""
+    if gevent_patched():
+        import gevent
+        gevent.spawn(target, *args)
+    else:
+        threading.Thread(target=target, args=args, daemon=True).start()
+
+
 def patch_for_gevent() -> bool:
     """Monkey-patch the standard library for gevent; must run before anything imports socket or threading."""
     try:

@@ -293,7 +293,7 @@ class NewestSummary:
             if self.pending is not None:
                 return  # the summary already due will show this change too
             self.pending = event
-        threading.Thread(target=self._send_later, name="queue-summary", daemon=True).start()
+        sockets.spawn(self._send_later)  # never waits: this runs inside the request that made the change
 
     def _send_later(self) -> None:
         time.sleep(self.interval)

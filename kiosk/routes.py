@@ -66,16 +66,20 @@ def citizen_check():
 
 
 def assistant():
-    """The kiosk assistant over the centre's current procedures, built once per process."""
+    """The kiosk assistant over the centre's current procedures; rebuilt when they differ from those it was
+    built from, whoever changed them (another instance on the same database, a configuration import)."""
     app = current_app._get_current_object()
-    if "luot_assistant" not in app.extensions:
+    rows = store.procedures(get_db(), get_queue().centre_id)
+    source = tuple(tuple(row.items()) for row in rows)  # ~0.2 ms to read; the index costs far more to build
+    if "luot_assistant" not in app.extensions or app.extensions.get("luot_assistant_source") != source:
         procedures = [ProcedureInfo(service=row["service_code"], code=row["code"], name=row["name"],
                                     name_en=row["name_en"], service_name=row["service_name"],
                                     service_name_en=row["service_name_en"], legal_days=row["legal_days"],
                                     same_day=bool(row["same_day"]), fee_vnd=row["fee_vnd"],
                                     fee_note=row["fee_note"], legal_days_note=row["legal_days_note"])
-                      for row in store.procedures(get_db(), get_queue().centre_id)]
+                      for row in rows]
         app.extensions["luot_assistant"] = make_assistant(setting("LUOT_ASSISTANT"), procedures)
+        app.extensions["luot_assistant_source"] = source
     return app.extensions["luot_assistant"]
 
 

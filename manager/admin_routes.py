@@ -878,13 +878,15 @@ def api_validation_error(error):
 def check_alerts(app) -> list[dict]:
     """One round: evaluate the centre's alerts and push the new ones (and the cleared keys) to monitors."""
     with app.app_context():
-        db = store.connect(app.config["DATABASE"])
+        pool = app.extensions["luot_pool"]
+        db = pool.acquire()
         try:
-            standing = alerts.current(db, app.config["CENTRE_ID"], app.config["CLOCK"]())
+            at = app.config["CLOCK"]()
+            standing = alerts.current(db, app.config["CENTRE_ID"], at)
+            # claimed in the database: every instance runs this loop, monitors hear each alert once
+            new, resolved = alerts.SharedAlertTracker(app.config["CENTRE_ID"]).update(db, standing, at)
         finally:
-            db.conn.close()
-        tracker = app.extensions.setdefault("luot_alert_tracker", alerts.AlertTracker())
-        new, resolved = tracker.update(standing)
+            pool.release(db)
         for alert in new:
             web.socketio.emit("alert", alert, to="monitor")
         for key in resolved:

@@ -370,3 +370,11 @@ def day_holidays(db):
     from .holidays import seed_defaults
     for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
         seed_defaults(db, centre_id)
+
+
+@migrations(name="0008_sockets_raised_alerts")
+def sockets_raised_alerts(db):
+    """Alerts already pushed to monitors, shared by every instance on the database, so each is raised once."""
+    db.execute("""CREATE TABLE raised_alerts (
+                      centre_id TEXT NOT NULL, key TEXT NOT NULL, raised_at REAL NOT NULL,
+                      PRIMARY KEY (centre_id, key)) WITHOUT ROWID""")
