@@ -136,6 +136,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["luot_rate_limiter"] = RateLimiter()
     app.extensions["luot_pool"] = store.ConnectionPool(app.config["DATABASE"])
     app.extensions["luot_announcer"] = make_announcer(app)
+    if app.extensions["luot_announcer"].enabled:
+        app.extensions["luot_calls_ahead"] = web.AnnouncementsAhead(app, app.extensions["luot_announcer"])
     app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config),
                                                                summarise=lambda: web.queue_summary_now(app),
                                                                followers=web.TrackingPushes(app))

@@ -18,7 +18,10 @@ While every connection is open it measures:
     .venv/bin/python bench/bench_sockets.py [--sockets 2000] [--processes 4] [--per-address 10]
                                             [--calls 20] [--rate 1] [--kiosk-requests 200]
 
-The client processes share the machine's cores with the server: the figures are upper bounds.
+The client processes share the machine's cores with the server: the figures are upper bounds. By
+default each connection is a minimal Socket.IO client (`RawSocket`: Engine.IO 4 over aiohttp's
+WebSocket, answers pings, parses `ticket_called` only); `--client socketio` uses python-socketio's
+AsyncClient instead, whose CPU per message, times thousands of connections, competes with the server.
 """
 from __future__ import annotations
 
@@ -52,13 +55,56 @@ def loopback_address(index: int) -> str:
 
 
 def sockets_process(url: str, first: int, count: int, per_address: int, parallel: int, ready, stop,
-                    results) -> None:
+                    results, client: str = "raw") -> None:
     """A client process holding sockets first .. first+count-1; reports connect times, then arrivals."""
     die_with_parent()
-    asyncio.run(_hold(url, first, count, per_address, parallel, ready, stop, results))
+    asyncio.run(_hold(url, first, count, per_address, parallel, ready, stop, results, client))
 
 
-async def _hold(url, first, count, per_address, parallel, ready, stop, results) -> None:
+class RawSocket:
+    """A minimal Socket.IO client (Engine.IO 4 over WebSocket, namespace "/"): it answers pings and looks
+    inside `ticket_called` only, so a client process spends little CPU per message and the figure
+    measures the server rather than 1,000 python-socketio clients sharing the server's two cores."""
+
+    def __init__(self, session, url: str):
+        self.session, self.url = session, url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.connected = False
+        self.ws = None
+        self.task = None
+
+    async def connect(self, on_called, on_disconnect, snapshot: asyncio.Event) -> None:
+        self.ws = await self.session.ws_connect(self.url, autoping=False, max_msg_size=0)
+        opened = await self.ws.receive_str()
+        assert opened.startswith("0"), opened
+        await self.ws.send_str("40")
+        self.connected = True
+        self.task = asyncio.ensure_future(self._read(on_called, on_disconnect, snapshot))
+
+    async def _read(self, on_called, on_disconnect, snapshot) -> None:
+        import json
+        async for message in self.ws:
+            data = message.data
+            if not isinstance(data, str):
+                continue
+            if data == "2":
+                await self.ws.send_str("3")
+            elif data.startswith('42["ticket_called"'):
+                on_called(json.loads(data[2:])[1]["ticket_id"])
+            elif data.startswith('42["snapshot"'):
+                snapshot.set()
+            elif data.startswith("41") or data.startswith("44"):
+                break
+        if self.connected:
+            self.connected = False
+            on_disconnect(data if "data" in locals() else None)
+
+    async def disconnect(self) -> None:
+        self.connected = False
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def _hold(url, first, count, per_address, parallel, ready, stop, results, kind="raw") -> None:
     import aiohttp
     import socketio
 
@@ -71,16 +117,23 @@ async def _hold(url, first, count, per_address, parallel, ready, stop, results) 
         if address not in sessions:
             sessions[address] = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(local_addr=(address, 0), limit=0, force_close=False))
-        client = socketio.AsyncClient(reconnection=False, http_session=sessions[address])
         mine: list = []
         snapshot = asyncio.Event()
-        client.on("snapshot", lambda _data: snapshot.set())
-        client.on("ticket_called", lambda data: mine.append((data["ticket_id"], time.monotonic())))
-        client.on("disconnect", lambda *reason: disconnects.append(reason))
+        if kind == "raw":
+            client = RawSocket(sessions[address], url)
+        else:
+            client = socketio.AsyncClient(reconnection=False, http_session=sessions[address])
+            client.on("snapshot", lambda _data: snapshot.set())
+            client.on("ticket_called", lambda data: mine.append((data["ticket_id"], time.monotonic())))
+            client.on("disconnect", lambda *reason: disconnects.append(reason))
         async with gate:
             started = time.monotonic()
             try:
-                await client.connect(url, transports=["websocket"], wait_timeout=60)
+                if kind == "raw":
+                    await client.connect(lambda ticket_id: mine.append((ticket_id, time.monotonic())),
+                                         disconnects.append, snapshot)
+                else:
+                    await client.connect(url, transports=["websocket"], wait_timeout=60)
                 await asyncio.wait_for(snapshot.wait(), 60)
             except Exception as error:  # noqa: BLE001 - counted and reported
                 errors.append(repr(error))
@@ -131,6 +184,9 @@ def main() -> int:
     parser.add_argument("--per-address", type=int, default=10,
                         help="connections per loopback source address (the server caps anonymous ones per address)")
     parser.add_argument("--parallel", type=int, default=50, help="connections being opened at once, per process")
+    parser.add_argument("--client", choices=("raw", "socketio"), default="raw",
+                        help="raw: a minimal Engine.IO/Socket.IO client on aiohttp (little CPU per message); "
+                             "socketio: python-socketio's AsyncClient (~5x the client CPU, which shares the cores)")
     parser.add_argument("--counters", type=int, default=4)
     parser.add_argument("--calls", type=int, default=20, help="calls in total, each to be seen by every socket")
     parser.add_argument("--rate", type=float, default=1.0, help="calls per second")
@@ -170,7 +226,7 @@ def main() -> int:
             count = share + (index < extra)
             ready = context.Event()
             worker = context.Process(target=sockets_process, args=(server.url, first, count, args.per_address,
-                                                                   args.parallel, ready, stop, results))
+                                                                   args.parallel, ready, stop, results, args.client))
             worker.start()
             workers.append(worker)
             readies.append(ready)
@@ -260,7 +316,8 @@ def main() -> int:
             ("server CPU (after connect)", f"{usage['cpu_s']:.1f} s ({usage['cpu_pct']:.0f}% of one core)", ""),
             ("server peak RSS (VmHWM)", f"{usage['peak_rss']:.0f} MB", "<= 600 MB"),
             ("CPU of the client processes (while held)", f"{clients_cpu:.1f} s", "")]
-    print(table(f"Idle sockets: {args.sockets} anonymous Socket.IO connections in {args.processes} client processes, "
+    print(table(f"Idle sockets: {args.sockets} anonymous Socket.IO connections ({args.client} clients) in "
+                f"{args.processes} client processes, "
                 f"production command (gunicorn.conf.py), {args.calls} calls at {args.rate:g}/s, "
                 f"{args.kiosk_requests} kiosk tickets (LUOT_TTS=none)", rows, ("measure", "value", "target")))
     for line in (connect_errors + errors + log_errors)[:5]:
