@@ -5,7 +5,7 @@ import json
 import threading
 
 from flask import current_app, request
-from flask_socketio import disconnect, emit, join_room
+from flask_socketio import ConnectionRefusedError as SocketRefused, disconnect, emit, join_room
 
 from kiosk.printing import printer_alerts
 from printers.protocol import PRINT_JOB, PRINT_RESULT, PRINTER_READY, parse_print_result
@@ -70,7 +70,7 @@ def on_connect(auth=None):
         # refused at once, before any work: one address may not take the instance's connections (issue 12)
         addresses = current_app.extensions.get("luot_socket_addresses")
         if addresses is not None and not addresses.admit(request.sid, client_address(request.environ)):
-            raise ConnectionRefusedError(
+            raise SocketRefused(
                 f"Quá nhiều kết nối từ một địa chỉ (too many connections from this address, "
                 f"at most {addresses.limit})")
     try:
