@@ -1,10 +1,12 @@
 """Production settings read by gunicorn: `.venv/bin/gunicorn -c gunicorn.conf.py 'server:create_app()'`.
 
-Flask-SocketIO runs in threading mode (DESIGN.md, known traps), so this is ONE worker process with
-many threads. Every open WebSocket (a display, a monitor, a counter panel, a tracking phone) holds
-one thread for as long as it stays connected; short HTTP requests (kiosks, clerks' buttons) share
-the rest. Command-line options override anything set here, e.g. `-b 0.0.0.0:5000` or
-`--threads 400`; so does the environment variable GUNICORN_CMD_ARGS.
+ONE gevent worker: every connection (a WebSocket of a display, a monitor, a counter panel, a phone
+following its ticket, or a kiosk's HTTP request) is a greenlet of a few KB, not an OS thread. With
+the former gthread worker (200 threads) 200 idle sockets left no thread for HTTP and kiosks timed out
+(DESIGN.md, known traps; issue 12); here one instance holds 5,000 sockets with kiosks answered in
+milliseconds (bench/RESULTS.md, bench_sockets.py). The worker monkey-patches the standard library
+before it loads the app, so Flask-SocketIO runs in gevent mode (sockets.async_mode). Command-line
+options override anything set here, e.g. `-b 0.0.0.0:5000`; so does GUNICORN_CMD_ARGS.
 """
 from settings import setting
 
@@ -16,20 +18,20 @@ bind = [f"{setting('LUOT_HOST')}:{setting('LUOT_PORT')}"]
 # clients of the worker that emitted hear them). To use more cores, run several instances with
 # LUOT_REDIS_URL behind a sticky load balancer (README, deploy/nginx-luot.conf).
 workers = 1
-worker_class = "gthread"
+worker_class = "gevent"
 
-# threads > screens + headroom. 200 covers 100 screens and phones tracking their ticket plus
-# kiosks and clerks' requests; a thread that waits on a socket costs ~50 KB of RSS and no CPU
-# (bench/RESULTS.md: 128 MB with 494 threads).
-threads = 200
-# Connections the worker holds at once (WebSockets + idle keep-alive HTTP connections).
-worker_connections = 1000
-# Pending connections the kernel queues while every thread is busy (a burst of kiosks at 07:30).
-backlog = 2048
+# Connections the worker holds at once (WebSockets + keep-alive HTTP connections); past it gunicorn
+# stops accepting until one closes. Anonymous sockets are also capped per address
+# (LUOT_SOCKETS_PER_ADDRESS). Each one is a file descriptor: create_app raises the soft open-files
+# limit to the hard one, and deploy/luot.service sets LimitNOFILE above this.
+worker_connections = 10000
+# Pending connections the kernel queues (a hall of phones reconnecting after a restart); the kernel
+# caps it at net.core.somaxconn.
+backlog = 4096
 
-# A request may wait up to 10 s for the SQLite write lock (store.BUSY_TIMEOUT_MS); the worker is only
-# restarted if its main loop stops answering for much longer than that. WebSockets do not count:
-# with gthread the heartbeat comes from the main loop, not from request threads.
+# The worker's heartbeat is a greenlet: it is restarted only if the hub is blocked for this long (a
+# SQLite call is 1-2 ms, a writer waiting for another process's lock yields between tries, and
+# speech synthesis runs in an OS thread: display/announcer.py).
 timeout = 60
 # On stop/restart, give requests in flight time to finish, then close the WebSockets: screens
 # reconnect by themselves and get a fresh snapshot.

@@ -1,12 +1,20 @@
 """Lượt server: create_app() for the web, and the command line (init, user add, device add, run)."""
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] in ([], ["run"]):
+    # `python server.py` serves every screen from one process on gevent: a WebSocket is a greenlet,
+    # not an OS thread (DESIGN.md, known traps; issue 12). Patching must come before anything imports
+    # socket or threading, so before the imports below. The other commands stay unpatched.
+    import sockets
+    sockets.patch_for_gevent()
+
 import argparse
 import json
 import logging
 import os
 import secrets
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +22,7 @@ from pathlib import Path
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+import sockets
 import web
 from queueing import accounts, centre, maintenance, store
 from queueing.model import QueueError
@@ -127,6 +136,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["luot_rate_limiter"] = RateLimiter()
     app.extensions["luot_pool"] = store.ConnectionPool(app.config["DATABASE"])
     app.extensions["luot_announcer"] = make_announcer(app)
+    if app.extensions["luot_announcer"].enabled:
+        app.extensions["luot_calls_ahead"] = web.AnnouncementsAhead(app, app.extensions["luot_announcer"])
     app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config),
                                                                summarise=lambda: web.queue_summary_now(app),
                                                                followers=web.TrackingPushes(app))
@@ -140,8 +151,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["luot_daily_purge"] = maintenance.DailyPurge(
             app.config["DATABASE"], app.config["CENTRE_ID"], app.config["CLOCK"]).start()
     # cors_allowed_origins=None: Socket.IO from this origin only ([] would switch the Origin check off)
-    web.socketio.init_app(app, async_mode="threading", message_queue=app.config["REDIS_URL"] or None,
-                          cors_allowed_origins=None, json=app.json)
+    sockets.raise_open_files_limit()
+    store.cooperative_waits = sockets.gevent_patched()
+    app.extensions["luot_socket_addresses"] = sockets.AddressCounter(
+        sockets.sockets_per_address(config.get("SOCKETS_PER_ADDRESS")))
+    # gevent when this process is monkey-patched (gunicorn.conf.py's worker, `python server.py`), so an
+    # open WebSocket costs a greenlet and no thread; threading in tests and tools (sockets.async_mode)
+    manager = sockets.client_manager(app.config["REDIS_URL"])
+    web.socketio.init_app(app, async_mode=sockets.async_mode(), message_queue=app.config["REDIS_URL"] or None,
+                          cors_allowed_origins=None, json=app.json,
+                          **({"client_manager": manager} if manager else {}))
     if not app.config.get("TESTING") or app.config.get("DAY_CLOSER"):
         start_day_closer(app)
     if not app.config.get("TESTING"):

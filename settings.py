@@ -31,6 +31,9 @@ SETTINGS = [
     Setting("LUOT_HTTPS", "0", "1 when served over HTTPS (marks cookies Secure)."),
     Setting("LUOT_QUEUE_PUSH_MS", "250", "Waiting counts (`queue_changed`) go to screens at most this often, the "
                                          "newest only, so calls reach the displays first; 0 sends every change."),
+    Setting("LUOT_SOCKETS_PER_ADDRESS", "50", "Socket.IO connections one client address may hold without a staff or "
+                                              "device token (phones following their ticket, public displays); the "
+                                              "next one is refused at once. At least 20."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

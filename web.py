@@ -12,6 +12,7 @@ import time
 from flask import current_app, g, jsonify, request, session
 from flask_socketio import SocketIO
 
+import sockets
 from queueing import accounts, maintenance, store
 from queueing.accounts import ANONYMOUS, Principal
 from queueing.model import Event, Forbidden, QueueError
@@ -19,7 +20,8 @@ from queueing.service import QueueService
 
 log = logging.getLogger("luot")
 
-# Bound to the app in create_app; threading mode as DESIGN.md's known traps require.
+# Bound to the app in create_app: gevent mode in a monkey-patched server process, threading elsewhere
+# (sockets.async_mode; DESIGN.md, known traps).
 socketio = SocketIO()
 
 
@@ -244,8 +246,20 @@ def publish(events: list[Event]) -> None:
             hook(event)
         if event.name == "queue_changed" and summaries is not None:
             summaries.push(event)
+            ahead = current_app.extensions.get("luot_calls_ahead")
+            if ahead is not None:
+                ahead.push()
         else:
             emit_event(event)
+        if event.name == "ticket_updated" and payload.get("status") in TRACKING_ENDS:
+            # the tracking pages were just told; nothing more will happen to the ticket, so their
+            # connections end here, on every instance (issue 12: a socket per phone costs little, not nothing)
+            for room in event.rooms:
+                if room.startswith("ticket:"):
+                    sockets.disconnect_room(socketio, room)
+
+
+TRACKING_ENDS = ("done", "no_show", "expired")
 
 
 def emit_event(event: Event) -> None:
@@ -282,7 +296,7 @@ class NewestSummary:
             if self.pending is not None:
                 return  # the summary already due will show this change too
             self.pending = event
-        threading.Thread(target=self._send_later, name="queue-summary", daemon=True).start()
+        sockets.spawn(self._send_later)  # never waits: this runs inside the request that made the change
 
     def _send_later(self) -> None:
         time.sleep(self.interval)
@@ -298,6 +312,55 @@ class NewestSummary:
             self.emit(Event(event.name, self.summarise(), event.rooms))
             for follower in (self.followers() if self.followers else ()):
                 self.emit(follower)
+
+
+class AnnouncementsAhead:
+    """After a change of the queue (at most once per `interval`), the likely next calls' audio is queued
+    for synthesis, so a call finds its WAV cached: a few at a time (Announcer.AHEAD_AT_ONCE), retried
+    while some are left and the engine was busy, never more than `limit` per round (issue 12)."""
+
+    def __init__(self, app, announcer, interval: float = 0.25, limit: int = 40, rounds: int = 20):
+        self.app, self.announcer = app, announcer
+        self.interval, self.limit, self.rounds = interval, limit, rounds
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    def push(self) -> None:
+        with self.lock:
+            if self.scheduled:
+                return
+            self.scheduled = True
+        sockets.spawn(self._run)
+
+    def _run(self) -> None:
+        try:
+            for _ in range(self.rounds):
+                time.sleep(self.interval)
+                with self.lock:
+                    self.scheduled = False
+                if not self.round():
+                    return
+                with self.lock:
+                    if self.scheduled:
+                        return  # a newer change scheduled its own round
+                    self.scheduled = True
+            with self.lock:
+                self.scheduled = False
+        except Exception:  # noqa: BLE001 - only a head start is lost; the call synthesises its own
+            with self.lock:
+                self.scheduled = False
+            log.exception("could not synthesise announcements ahead")
+
+    def round(self) -> bool:
+        """Queue what is not cached yet; True when some were left for a later round (engine busy)."""
+        pool = self.app.extensions["luot_pool"]
+        db = pool.acquire()
+        try:
+            likely = QueueService(db, self.app.config["CENTRE_ID"], clock=self.app.config["CLOCK"]) \
+                .likely_announcements(self.limit)
+        finally:
+            pool.release(db)
+        return any(self.announcer.request(text, lang, ahead=True) is None for text, lang in likely)
 
 
 def queue_summary_now(app) -> dict:

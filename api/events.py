@@ -5,14 +5,17 @@ import json
 import threading
 
 from flask import current_app, request
-from flask_socketio import disconnect, emit, join_room
+from flask_socketio import ConnectionRefusedError as SocketRefused, disconnect, emit, join_room
 
 from kiosk.printing import printer_alerts
 from printers.protocol import PRINT_JOB, PRINT_RESULT, PRINTER_READY, parse_print_result
 from queueing import accounts, store
 from queueing.model import QueueError
 from queueing.service import tracking_view
-from web import get_db, get_queue, log_citizen_views, now, session_principal, socketio
+from sockets import client_address, principal_room
+from web import TRACKING_ENDS, get_db, get_queue, log_citizen_views, now, session_principal, socketio
+
+ENDED = TRACKING_ENDS  # a tracking page of such a ticket is told, then disconnected
 
 # sid -> Principal of each live connection; set on connect, dropped on disconnect.
 _connections: dict[str, accounts.Principal] = {}
@@ -62,24 +65,40 @@ def on_connect(auth=None):
             raise ConnectionRefusedError("unauthorized")
     else:
         principal = session_principal() or accounts.ANONYMOUS
-    with _connections_lock:
-        _connections[request.sid] = principal
-        if token:
-            _tokens[request.sid] = token
-    rooms = rooms_for(principal)
-    for room in rooms:
-        join_room(room)
-    snapshot = get_queue().queue_state()
-    counter_rooms = [room for room in rooms if room.startswith("counter:")]
-    if counter_rooms:
-        snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]))
-        log_citizen_views(principal, snapshot["counter"], "socket:snapshot")
-    if principal.is_manager:
-        from queueing import alerts as queue_alerts
-        snapshot["alerts"] = (printer_alerts(get_db(), get_queue().centre_id)
-                              + queue_alerts.current(get_db(), get_queue().centre_id, now()))
-    snapshot["you"] = {"kind": principal.kind, "role": principal.role, "name": principal.name}
-    emit("snapshot", snapshot)
+    addresses = None
+    if principal.kind == "anonymous":
+        # refused at once, before any work: one address may not take the instance's connections (issue 12)
+        addresses = current_app.extensions.get("luot_socket_addresses")
+        if addresses is not None and not addresses.admit(request.sid, client_address(request.environ)):
+            raise SocketRefused(
+                f"Quá nhiều kết nối từ một địa chỉ (too many connections from this address, "
+                f"at most {addresses.limit})")
+    try:
+        with _connections_lock:
+            _connections[request.sid] = principal
+            if token:
+                _tokens[request.sid] = token
+        rooms = rooms_for(principal)
+        if principal.kind in ("device", "user"):
+            join_room(principal_room(principal.kind, principal.id))  # revocation closes them on every instance
+        for room in rooms:
+            join_room(room)
+        snapshot = get_queue().queue_state()
+        counter_rooms = [room for room in rooms if room.startswith("counter:")]
+        if counter_rooms:
+            snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]))
+            log_citizen_views(principal, snapshot["counter"], "socket:snapshot")
+        if principal.is_manager:
+            from queueing import alerts as queue_alerts
+            snapshot["alerts"] = (printer_alerts(get_db(), get_queue().centre_id)
+                                  + queue_alerts.current(get_db(), get_queue().centre_id, now()))
+        snapshot["you"] = {"kind": principal.kind, "role": principal.role, "name": principal.name}
+        emit("snapshot", snapshot)
+    except BaseException:
+        # a connection refused by an error never reaches on_disconnect: give its place back here
+        if addresses is not None:
+            addresses.release(request.sid)
+        raise
 
 
 @socketio.on("disconnect")
@@ -87,6 +106,9 @@ def on_disconnect(*_args):
     with _connections_lock:
         _connections.pop(request.sid, None)
         _tokens.pop(request.sid, None)
+    addresses = current_app.extensions.get("luot_socket_addresses")
+    if addresses is not None:
+        addresses.release(request.sid)
 
 
 @socketio.on("track")
@@ -97,8 +119,11 @@ def on_track(ticket_id):
         ticket = queue.public_ticket(queue.ticket(ticket_id))
     except QueueError as error:
         return {"error": error.message, "code": error.code}
-    join_room(f"ticket:{ticket['id']}")
     emit("ticket_updated", tracking_view(ticket))
+    if ticket["status"] in ENDED:
+        disconnect()  # nothing more will happen to it: the page keeps what it shows, the connection ends
+        return {"ok": True}
+    join_room(f"ticket:{ticket['id']}")
     return {"ok": True}
 
 

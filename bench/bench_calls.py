@@ -8,7 +8,12 @@ free the counter for the next call. For every call and every screen, latency = a
 `ticket_called` − the moment the clerk's request was sent (both CLOCK_MONOTONIC, one machine).
 
     .venv/bin/python bench/bench_calls.py [--screens 100] [--counters 20] [--calls 200] [--rate 2]
-                                          [--client asyncio|threads] [--server-cpus 0]
+                                          [--client asyncio|threads] [--server-cpus 0] [--tts]
+
+`--tts` turns the real voice on (LUOT_TTS=espeak): every display then fetches each call's WAV
+(`announcement.audio_url`) as the display page does, and the figure is call → audio playable (the
+URL answered 200 with audio/wav, body read) on every display; the server synthesises in its own OS
+thread and ahead of the calls (display/announcer.py, web.AnnouncementsAhead).
 
 The default rate, 2 calls/s, is each counter calling every 10 s: about 20 times a busy centre's
 peak. The clients share the machine's 2 cores with the server, so the figure is an upper bound
@@ -37,14 +42,39 @@ SERVICES = ["TP", "CT", "CA_CT", "CA_CC", "DD", "XD", "KD", "BTXH", "LLTP", "GT"
 
 
 def screens_process(url: str, displays: int, monitors: int, monitor_token: str, client: str, ready, stop,
-                    results) -> None:
+                    results, tts: bool = False) -> None:
     """A client process holding some screens; sends back (ticket_id, arrival) per screen."""
     die_with_parent()
-    asyncio.run(_hold_screens(url, displays, monitors, monitor_token, client, ready, stop, results))
+    asyncio.run(_hold_screens(url, displays, monitors, monitor_token, client, ready, stop, results, tts))
+
+
+def _fetch_audio(url: str, screens, session, audio: list, tasks: set) -> None:
+    """Each screen fetches every call's WAV as soon as `ticket_called` arrives, as display.js does."""
+    async def fetch(ticket_id: str, path: str | None) -> None:
+        if not path:
+            audio.append((ticket_id, None, "no audio_url"))
+            return
+        try:
+            async with session.get(url + path) as response:
+                body = await response.read()
+                ok = response.status == 200 and response.content_type == "audio/wav" and body[:4] == b"RIFF"
+                audio.append((ticket_id, time.monotonic(), None if ok else f"{response.status} {len(body)} B"))
+        except Exception as error:  # noqa: BLE001 - counted as missed
+            audio.append((ticket_id, None, repr(error)))
+
+    for screen in screens:
+        bucket = screen.received["ticket_called"]
+
+        def on_called(data, bucket=bucket):
+            bucket.append((time.monotonic(), data))
+            task = asyncio.ensure_future(fetch(data["ticket_id"], data.get("announcement", {}).get("audio_url")))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        screen.client.on("ticket_called", on_called)
 
 
 async def _hold_screens(url: str, displays: int, monitors: int, monitor_token: str, client: str, ready, stop,
-                        results) -> None:
+                        results, tts: bool = False) -> None:
     async def connect(count: int, token: str | None = None) -> list:
         if client == "asyncio":
             return await connect_async_screens(url, count, token=token)
@@ -56,11 +86,20 @@ async def _hold_screens(url: str, displays: int, monitors: int, monitor_token: s
         results.put(("error", repr(error)))
         ready.set()
         return
+    audio, tasks, session = [], set(), None
+    if tts:
+        import aiohttp
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        _fetch_audio(url, screens[:displays], session, audio, tasks)
     results.put(("connected", len(screens)))
     ready.set()
     cpu = time.process_time()
     while not stop.is_set():
         await asyncio.sleep(0.1)
+    if tasks:
+        await asyncio.wait(set(tasks), timeout=30)
+    if session is not None:
+        await session.close()
     cpu = time.process_time() - cpu
     connected = sum(screen.client.connected for screen in screens)
     if client == "asyncio":
@@ -68,7 +107,7 @@ async def _hold_screens(url: str, displays: int, monitors: int, monitor_token: s
     else:
         for screen in screens:
             screen.close()
-    results.put(("arrivals", _arrivals(screens), connected, cpu))
+    results.put(("arrivals", _arrivals(screens), connected, cpu, audio, min(displays, len(screens))))
 
 
 def _arrivals(screens) -> list[list[tuple[str, float]]]:
@@ -121,12 +160,16 @@ def main() -> int:
                         help="pin the server to these CPUs and every client to the others, e.g. 0 (as if the "
                              "screens and clerks were other machines)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--tts", action="store_true",
+                        help="the real voice (LUOT_TTS=espeak): every display fetches each call's WAV; measures "
+                             "call -> audio playable")
     args = parser.parse_args()
 
     print_machine()
     folder = scratch_folder("bench-calls", args.keep)
     credentials = prepare_instance(folder, counters=args.counters, kiosks=1, services_per_counter="all")
-    server = Server(folder, root=args.root, cpus=args.server_cpus).start()
+    server = Server(folder, root=args.root, cpus=args.server_cpus,
+                    env={"LUOT_TTS": "espeak"} if args.tts else None).start()
     if args.server_cpus:
         os.sched_setaffinity(0, set(range(os.cpu_count())) - args.server_cpus)  # the client processes inherit it
     context = multiprocessing.get_context("spawn")
@@ -156,7 +199,7 @@ def main() -> int:
             displays = displays_total // args.processes + (index < displays_total % args.processes)
             monitors = args.monitors // args.processes + (index < args.monitors % args.processes)
             worker = context.Process(target=screens_process, args=(server.url, displays, monitors, admin, args.client,
-                                                                   ready, stop, results))
+                                                                   ready, stop, results, args.tts))
             worker.start()
             workers.append(worker)
             readies.append(ready)
@@ -187,10 +230,23 @@ def main() -> int:
         time.sleep(2.0)  # the last broadcasts
         stop.set()
         latencies, missing, still_connected, screens_cpu = [], 0, 0, 0.0
+        audio_latencies, audio_missed, audio_errors = [], 0, []
         for _ in workers:
             message = results.get(timeout=120)
             still_connected += message[2]
             screens_cpu += message[3]
+            if args.tts:
+                fetched = {}
+                for ticket_id, at, error in message[4]:
+                    if error:
+                        audio_errors.append(error)
+                    else:
+                        fetched.setdefault(ticket_id, []).append(at)
+                displays_here = message[5]
+                for ticket_id, sent_at in sent.items():
+                    times = fetched.get(ticket_id, [])
+                    audio_latencies += [at - sent_at for at in times]
+                audio_missed += len(sent) * displays_here - sum(len(times) for times in fetched.values())
             for screen_arrivals in message[1]:
                 arrived = {ticket_id: at for ticket_id, at in screen_arrivals}
                 for ticket_id, sent_at in sent.items():
@@ -225,14 +281,21 @@ def main() -> int:
             ("server peak RSS / threads", f"{usage['peak_rss']:.0f} MB / {usage['threads']}", "<= 200 MB"),
             ("CPU of the screens' client processes", f"{screens_cpu:.1f} s ({100 * screens_cpu / wall:.0f}% of one core)",
              "")]
+    if args.tts:
+        heard = summary_ms(audio_latencies)
+        rows[8:8] = [("call → audio playable on every display p50 / p95", f"{heard['p50']:.1f} / {heard['p95']:.1f} ms",
+                      ""),
+                     ("call → audio playable p99 / max", f"{heard['p99']:.1f} / {heard['max']:.1f} ms", "<= 500 ms"),
+                     ("WAV fetches measured / missed", f"{heard['n']} / {audio_missed}", f"{len(sent) * displays_total} / 0")]
     pinning = (f"; server on CPU {','.join(map(str, sorted(args.server_cpus)))}, clients on the others"
                if args.server_cpus else "")
     print(table(f"Call-to-screen: {args.screens} screens ({args.client} clients) in {args.processes} client processes, "
-                f"{args.counters} counters, {args.rate:g} calls/s (LUOT_TTS=none{pinning})", rows,
+                f"{args.counters} counters, {args.rate:g} calls/s (LUOT_TTS={'espeak' if args.tts else 'none'}{pinning})", rows,
                 ("measure", "value", "target")))
-    for line in (errors + log_errors)[:5]:
+    for line in (errors + log_errors + audio_errors)[:5]:
         print("  error:", line)
-    ok = not errors and not log_errors and not missing and still_connected == connected
+    ok = (not errors and not log_errors and not missing and still_connected == connected
+          and not (args.tts and (audio_missed or audio_errors)))
     return 0 if ok else 1
 
 

@@ -177,7 +177,11 @@ def screens_process(url: str, displays: int, monitors: int, admin_token: str, pa
         groups["phones"].append(phone)
     report = {}
     for name, group in groups.items():
-        report[name] = {"count": len(group), "dropped": sum(bool(screen.disconnects) for screen in group),
+        # a phone is let go by the server once its ticket ended (issue 12): not a drop
+        ended = [screen for screen in group if name == "phones" and any(
+            data.get("status") in ("done", "no_show", "expired") for _, data in screen.received.get("ticket_updated", []))]
+        report[name] = {"count": len(group),
+                        "dropped": sum(bool(screen.disconnects) for screen in group if screen not in ended),
                         "calls": [[data["ticket_id"] for _, data in screen.received.get("ticket_called", [])]
                                   for screen in group],
                         "updates": sum(len(screen.received.get("ticket_updated", [])) for screen in group)}

@@ -99,7 +99,10 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = command or PRODUCTION_COMMAND
         self.env = {**os.environ, "LUOT_INSTANCE": str(folder), "LUOT_HOST": "127.0.0.1",
-                    "LUOT_PORT": str(self.port), "LUOT_TTS": "none", "PYTHONUNBUFFERED": "1", **(env or {})}
+                    "LUOT_PORT": str(self.port), "LUOT_TTS": "none", "PYTHONUNBUFFERED": "1",
+                    # every benchmark screen comes from this one machine; a centre's TVs and phones have
+                    # addresses of their own (bench_sockets.py spreads its sockets over 127.x.y.z)
+                    "LUOT_SOCKETS_PER_ADDRESS": "100000", **(env or {})}
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> "Server":

@@ -1,4 +1,10 @@
-"""Spoken announcements as cached WAV files, synthesised by one thread that owns the TTS engine."""
+"""Spoken announcements as cached WAV files, synthesised by one thread that owns the TTS engine.
+
+Under gevent (the server, issue 12) that thread is the one OS thread of a private gevent ThreadPool:
+espeak's C code runs there with the GIL released, never in a greenlet, so synthesis never stops the
+hub, and a request waiting for its WAV waits on the job's AsyncResult (a greenlet, no thread).
+Elsewhere (tests, tools) it is a plain thread fed by a queue.
+"""
 import hashlib
 import logging
 import os
@@ -23,6 +29,9 @@ SYNTHESIS_TIMEOUT_S = 15.0
 # pyttsx3 cancels at most the first utterance after a fresh engine's start-up; 3 is ample.
 SYNTHESIS_ATTEMPTS = 3
 _KEY_PATTERN = re.compile(r"[0-9a-f]{24}")
+# Synthesis ahead of a call (the likely next calls) waits while this many jobs are pending, so a real
+# call's announcement waits behind at most this many (~20-30 ms each).
+AHEAD_AT_ONCE = 2
 
 # pyttsx3.init() hands every caller the same cached engine and espeak initialises once per
 # process, so two Announcers would share one engine: only one may drive it at a time.
@@ -43,29 +52,45 @@ class Announcer:
         self._utterance_cancelled = threading.Event()
         self._engine_errors: list[Exception] = []
         self._thread: threading.Thread | None = None
+        self._pool = None  # gevent: a ThreadPool of one OS thread, the engine's owner
+        self._results: dict = {}  # gevent: key -> AsyncResult of its pending job
+        self._engine = None
+        self._connections: list = []
 
     def start(self) -> None:
         """Start the owner thread; requests made before it are synthesised once it runs."""
-        if not self.enabled or self._thread is not None:
+        if not self.enabled or self._thread is not None or self._pool is not None:
             return
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        from sockets import gevent_patched
+        if gevent_patched():
+            from gevent.threadpool import ThreadPool
+            self._pool = ThreadPool(1)  # one OS thread, kept while idle: the engine never changes thread
+            return
         # A daemon, so a forgotten stop() never keeps the server process alive.
         self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued requests and end the owner thread."""
+        if self._pool is not None:
+            self._pool.join()
+            self._pool.spawn(self._release_engine).wait(timeout)
+            self._pool.kill()
+            self._pool = None
+            return
         if self._thread is None:
             return
         self._jobs.put(None)
         self._thread.join(timeout)
         self._thread = None
 
-    def request(self, text: str, lang: str) -> str | None:
+    def request(self, text: str, lang: str, ahead: bool = False) -> str | None:
         """Return the cache key for text at once and queue its synthesis unless it is cached.
 
         Returns None when disabled or when text is blank: pyttsx3 never finishes an empty
-        utterance, so it must not reach the engine.
+        utterance, so it must not reach the engine. `ahead` (a likely next call, not a call) is
+        queued only while fewer than AHEAD_AT_ONCE jobs are pending, else None.
         """
         if lang not in VOICES:
             raise ValueError(f"no voice for language {lang!r}; use one of {sorted(VOICES)}")
@@ -82,9 +107,26 @@ class Announcer:
         with self._changed:
             if key in self._pending:
                 return key
+            if ahead and len(self._pending) >= AHEAD_AT_ONCE:
+                return None
             self._pending.add(key)
-        self._jobs.put((key, voice, spoken))
+        if self._pool is not None:
+            result = self._pool.spawn(self._job, key, voice, spoken)
+            self._results[key] = result
+            result.rawlink(lambda _result, key=key: self._finished(key))
+        else:
+            self._jobs.put((key, voice, spoken))
         return key
+
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return len(self._pending)
+
+    def _finished(self, key: str) -> None:
+        with self._changed:
+            self._pending.discard(key)
+            self._results.pop(key, None)
+            self._changed.notify_all()
 
     def wav_path(self, key: str, timeout: float = 5.0) -> Path | None:
         """Return the complete WAV for key, waiting up to timeout; None if unknown or failed.
@@ -94,6 +136,11 @@ class Announcer:
         if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
             return None
         path = self._cache_path(key)
+        if self._pool is not None:
+            result = self._results.get(key)
+            if result is not None:
+                result.wait(timeout)  # this greenlet waits; the hub and the other requests go on
+            return path if path.exists() else None
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -110,26 +157,31 @@ class Announcer:
 
     def _run(self) -> None:
         """Synthesise queued requests one by one until stop() sends None."""
-        engine = None
-        connections = []
         while (job := self._jobs.get()) is not None:
             key, voice, spoken = job
-            try:
-                with _ENGINE_LOCK:
-                    if engine is None:
-                        engine = self._new_engine()
-                        connections = self._listen_to(engine)
-                        self._warm_up(engine)
-                    self._synthesise(engine, key, voice, spoken)
-            except Exception:
-                # Any TTS failure (espeak missing, engine error) only costs this announcement.
-                logger.exception("announcement %s could not be synthesised: %r", key, spoken)
-            with self._changed:
-                self._pending.discard(key)
-                self._changed.notify_all()
+            self._job(key, voice, spoken)
+            self._finished(key)
+        self._release_engine()
+
+    def _job(self, key: str, voice: str, spoken: str) -> None:
+        """Synthesise one announcement on the owner thread; a failure only costs this announcement."""
+        try:
+            with _ENGINE_LOCK:
+                if self._engine is None:
+                    self._engine = self._new_engine()
+                    self._connections = self._listen_to(self._engine)
+                    self._warm_up(self._engine)
+                self._synthesise(self._engine, key, voice, spoken)
+        except Exception:
+            # Any TTS failure (espeak missing, engine error) only costs this announcement.
+            logger.exception("announcement %s could not be synthesised: %r", key, spoken)
+
+    def _release_engine(self) -> None:
         # The engine outlives this thread (pyttsx3 caches it), so it must stop calling us.
-        for connection in connections:
-            engine.disconnect(connection)
+        for connection in self._connections:
+            self._engine.disconnect(connection)
+        self._connections = []
+        self._engine = None
 
     def _new_engine(self):
         """Create the pyttsx3 engine on the owner thread, which alone will use it."""

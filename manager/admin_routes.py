@@ -434,19 +434,10 @@ def after_change(outcome, section: str) -> None:
 
 
 def disconnect(kind: str, principal_id: int) -> None:
-    """Close the live Socket.IO connections of a revoked device or a deactivated account."""
-    try:
-        from api import events as socket_events
-        with socket_events._connections_lock:
-            sids = [sid for sid, principal in socket_events._connections.items()
-                    if principal.kind == kind and principal.id == principal_id]
-    except (ImportError, AttributeError):  # the connection registry moved: nothing to close here
-        return
-    for sid in sids:
-        try:
-            web.socketio.server.disconnect(sid, namespace="/")
-        except (KeyError, ValueError):
-            pass
+    """Close the live Socket.IO connections of a revoked device or a deactivated account, on every
+    instance: each of them joined the room of its device or account (api/events.py on_connect)."""
+    import sockets
+    sockets.disconnect_room(web.socketio, sockets.principal_room(kind, principal_id))
 
 
 PAGE_OF_ENDPOINT = {"admin.settings": "settings", "admin.audit_log": "audit", "admin.configuration": "configuration",
@@ -898,13 +889,15 @@ def api_validation_error(error):
 def check_alerts(app) -> list[dict]:
     """One round: evaluate the centre's alerts and push the new ones (and the cleared keys) to monitors."""
     with app.app_context():
-        db = store.connect(app.config["DATABASE"])
+        pool = app.extensions["luot_pool"]
+        db = pool.acquire()
         try:
-            standing = alerts.current(db, app.config["CENTRE_ID"], app.config["CLOCK"]())
+            at = app.config["CLOCK"]()
+            standing = alerts.current(db, app.config["CENTRE_ID"], at)
+            # claimed in the database: every instance runs this loop, monitors hear each alert once
+            new, resolved = alerts.SharedAlertTracker(app.config["CENTRE_ID"]).update(db, standing, at)
         finally:
-            db.conn.close()
-        tracker = app.extensions.setdefault("luot_alert_tracker", alerts.AlertTracker())
-        new, resolved = tracker.update(standing)
+            pool.release(db)
         for alert in new:
             web.socketio.emit("alert", alert, to="monitor")
         for key in resolved:

@@ -104,3 +104,32 @@ class AlertTracker:
             resolved = [key for key in self._active if key not in standing]
             self._active = standing
             return new, resolved
+
+
+class SharedAlertTracker:
+    """AlertTracker's answer kept in the database (`raised_alerts`): with several instances on one
+    database, the instance that records an alert first raises it and the one that clears it resolves
+    it, so monitors hear each alert once, not once per instance (issue 12)."""
+
+    def __init__(self, centre_id: str):
+        self.centre_id = centre_id
+
+    def _raised(self, db) -> set[str]:
+        return {row["key"] for row in store.all_rows(db, "SELECT key FROM raised_alerts WHERE centre_id = ?",
+                                                     (self.centre_id,))}
+
+    def update(self, db, alerts: list[dict], now: float) -> tuple[list[dict], list[str]]:
+        """(alerts this call raised, keys this call resolved); nothing is written when nothing changed."""
+        standing = {alert["key"]: alert for alert in alerts}
+        if self._raised(db) == set(standing):
+            return [], []
+        with store.write_lock(db):
+            raised = self._raised(db)  # again under the lock: another instance may have claimed them
+            new = [alert for key, alert in standing.items() if key not in raised]
+            resolved = [key for key in raised if key not in standing]
+            for alert in new:
+                store.execute(db, "INSERT INTO raised_alerts (centre_id, key, raised_at) VALUES (?, ?, ?)",
+                              (self.centre_id, alert["key"], now))
+            for key in resolved:
+                store.execute(db, "DELETE FROM raised_alerts WHERE centre_id = ? AND key = ?", (self.centre_id, key))
+        return new, resolved

@@ -399,3 +399,11 @@ def assistant_vocabulary(db):
     catalogue = load_catalogue()
     for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
         seed_from_catalogue(db, centre_id, catalogue)
+
+
+@migrations(name="0008_sockets_raised_alerts")
+def sockets_raised_alerts(db):
+    """Alerts already pushed to monitors, shared by every instance on the database, so each is raised once."""
+    db.execute("""CREATE TABLE raised_alerts (
+                      centre_id TEXT NOT NULL, key TEXT NOT NULL, raised_at REAL NOT NULL,
+                      PRIMARY KEY (centre_id, key)) WITHOUT ROWID""")

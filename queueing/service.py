@@ -151,6 +151,26 @@ class QueueService(QueueViews):
         rooms = ("monitor", counter_room(counter_id)) + (("display",) if state_changed else ())
         return [Event("counter_changed", self.counter_view(counter), rooms)]
 
+    def likely_announcements(self, limit: int = 40) -> list[tuple[str, str]]:
+        """(text, lang) of the calls most likely next: each open counter's head tickets (priority and
+        normal) announced at that counter, at most `limit`; for synthesising their audio ahead."""
+        lang = self.settings["language"]
+        found: list[tuple[str, str]] = []
+        for counter in store.counters(self.db, self.centre_id):
+            if counter["state"] != "open" or not counter["clerk_id"]:
+                continue
+            for ticket_id in store.queue_heads(self.db, self.centre_id, counter["id"]):
+                if ticket_id is None:
+                    continue
+                row = store.ticket_row(self.db, ticket_id)
+                text = announcement_text(row["number"], counter["number"], counter["name"], lang=lang,
+                                         template=self.settings["announcement_template"], recall_count=0)
+                if (text, lang) not in found:
+                    found.append((text, lang))
+                if len(found) >= limit:
+                    return found
+        return found
+
     def _call_event(self, ticket_id: str) -> Event:
         row = store.ticket_row(self.db, ticket_id)
         payload = self.call_view(row)

@@ -96,11 +96,39 @@ def _process_writer(db: sqlite_utils.Database) -> threading.RLock:
 rollback_listeners: list = []
 
 
+# True in a gevent server process (set by server.create_app): SQLite's busy handler sleeps inside C,
+# which would stop every greenlet while another *process* holds the write lock; there a writer tries
+# without waiting and sleeps between tries in Python, where gevent switches to the others.
+cooperative_waits = False
+# Steps of the cooperative wait, seconds: short first (a write lock is held ~1 ms), then capped.
+_COOPERATIVE_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02)
+
+
+def _begin_immediate(db: sqlite_utils.Database) -> None:
+    if not cooperative_waits:
+        db.conn.execute("BEGIN IMMEDIATE")
+        return
+    import time
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    db.conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        for attempt in range(1 << 30):
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(_COOPERATIVE_STEPS[min(attempt, len(_COOPERATIVE_STEPS) - 1)])
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 @contextmanager
 def write_lock(db: sqlite_utils.Database):
     """One write transaction begun IMMEDIATE, so concurrent writers queue instead of failing."""
     with _process_writer(db):
-        db.conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(db)
         try:
             yield db
         except BaseException:

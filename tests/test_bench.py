@@ -60,3 +60,11 @@ def test_hot_path_and_statistics_benchmarks():
     assert "call-next" in profile and "snapshot" in profile
     statistics = run_bench("bench_stats.py", "--tickets", "3000")
     assert "ticket_journal (stream)" in statistics
+
+
+def test_idle_sockets_benchmark():
+    output = run_bench("bench_sockets.py", "--sockets", "60", "--processes", "2", "--per-address", "10",
+                       "--calls", "3", "--rate", "3", "--kiosk-requests", "10")
+    assert row(output, "sockets connected")[0].startswith("60 of 60")
+    assert row(output, "deliveries measured")[0] == "180"
+    assert row(output, "missed deliveries")[0] == "0"

@@ -219,3 +219,51 @@ def test_concurrent_call_next_across_instances_never_double_calls(instances):
         assert {row["status"] for row in statuses} == {"no_show"}
     finally:
         db.conn.close()
+
+
+def test_a_revoked_display_is_disconnected_on_the_other_instance(instances):
+    """Revoking a device on one instance closes its live sockets on every instance (issue 12)."""
+    first, second = instances
+    admin = first.login("admin")
+    created = requests.post(first.url + "/api/v1/admin/devices", json={"name": "TV tầng 3", "kind": "display"},
+                            headers=admin, timeout=10)
+    assert created.status_code == 201, created.text
+    token, device = created.json()["token"], created.json()["device"]
+    screen = socketio.Client(reconnection=False)
+    gone = threading.Event()
+    screen.on("disconnect", lambda *_reason: gone.set())
+    screen.connect(second.url, transports=["websocket"], auth={"token": token}, wait_timeout=10)
+    try:
+        assert screen.connected
+        assert requests.post(f"{first.url}/api/v1/admin/devices/{device['id']}/revoke", headers=admin,
+                             timeout=10).status_code == 200
+        assert gone.wait(10), "the revoked display stayed connected to the other instance"
+    finally:
+        screen.disconnect()
+
+
+def test_a_procedure_added_on_one_instance_reaches_the_other_ones_assistant(instances):
+    first, second = instances
+    question = {"text": "trích lục khai tử bản sao đặc biệt"}
+    assert requests.post(second.url + "/api/v1/assistant/ask", json=question, headers=second.kiosk,
+                         timeout=10).status_code == 200  # the second instance builds its assistant now
+    added = requests.post(first.url + "/api/v1/admin/procedures", headers=first.login("admin"), timeout=10,
+                          json={"code": "TP-99", "service": "TP", "name": "Trích lục khai tử bản sao đặc biệt"})
+    assert added.status_code == 201, added.text
+    answer = requests.post(second.url + "/api/v1/assistant/ask", json=question, headers=second.kiosk, timeout=10)
+    assert "TP-99" in answer.text
+
+
+def test_an_alert_is_raised_once_across_instances(tmp_path):
+    """Both instances' alert loops see the same standing alert; only the first to record it raises it."""
+    from queueing import alerts
+    db = store.connect(tmp_path / "alerts.sqlite3")
+    store.migrate(db)
+    standing = [{"key": "long_wait:T1", "kind": "long_wait"}]
+    one, other = alerts.SharedAlertTracker("c"), alerts.SharedAlertTracker("c")
+    assert one.update(db, standing, 1.0) == (standing, [])
+    assert other.update(db, standing, 2.0) == ([], [])
+    assert one.update(db, standing, 3.0) == ([], [])
+    assert other.update(db, [], 4.0) == ([], ["long_wait:T1"])
+    assert one.update(db, [], 5.0) == ([], [])
+    db.conn.close()
