@@ -5,10 +5,14 @@ import sys
 
 if __name__ == "__main__" and sys.argv[1:2] in ([], ["run"]):
     # `python server.py` serves every screen from one process on gevent: a WebSocket is a greenlet,
-    # not an OS thread (DESIGN.md, known traps; issue 12). Patching must come before anything imports
-    # socket or threading, so before the imports below. The other commands stay unpatched.
-    import sockets
-    sockets.patch_for_gevent()
+    # not an OS thread (docs/architecture.md, known traps; issue 12). Patching must come before anything
+    # imports socket, ssl or threading, so before every import below (sockets.py imports python-socketio,
+    # which imports ssl). The other commands stay unpatched. Without gevent it serves in threading mode.
+    try:
+        from gevent import monkey
+        monkey.patch_all()
+    except ImportError:
+        pass
 
 import argparse
 import json
@@ -140,7 +144,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["luot_calls_ahead"] = web.AnnouncementsAhead(app, app.extensions["luot_announcer"])
     app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config),
                                                                summarise=lambda: web.queue_summary_now(app),
-                                                               followers=web.TrackingPushes(app))
+                                                               followers=web.TrackingPushes(app),
+                                                               audience=web.connection_count)
     from kiosk.printing import Printing
     app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])
     app.teardown_appcontext(web.close_db)

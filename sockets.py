@@ -39,16 +39,6 @@ def spawn(target, *args) -> None:
         threading.Thread(target=target, args=args, daemon=True).start()
 
 
-def patch_for_gevent() -> bool:
-    """Monkey-patch the standard library for gevent; must run before anything imports socket or threading."""
-    try:
-        from gevent import monkey
-    except ImportError:  # an old virtualenv: serve in threading mode rather than not at all
-        return False
-    monkey.patch_all()
-    return True
-
-
 def raise_open_files_limit() -> int:
     """Raise this process's soft limit on open files to its hard limit (each connection is a file
     descriptor; a soft limit of 1,024 would cap the connections far below what gevent holds)."""

@@ -281,9 +281,16 @@ class NewestSummary:
     sends one at every change.
     """
 
-    def __init__(self, interval: float, summarise, emit=emit_event, followers=None):
+    # Each message to one socket costs the one worker ~50 µs (bench/RESULTS.md, issue 12): with thousands of
+    # screens and phones connected, a summary every 250 ms would keep the worker writing summaries most of
+    # the time and kiosks would queue behind them. The interval grows with the audience so summaries take
+    # at most about a fifth of the worker: 250 ms up to ~1,200 connections, 1 s at 5,000.
+    SECONDS_PER_LISTENER = 0.0002
+
+    def __init__(self, interval: float, summarise, emit=emit_event, followers=None, audience=None):
         self.interval, self.summarise, self.emit = interval, summarise, emit
         self.followers = followers  # more events made at the same moment (tracking pages' new places)
+        self.audience = audience  # how many connections a summary goes to (None: not counted)
         self.lock = threading.Lock()  # guards `pending`
         self.sending = threading.Lock()  # one summary made and sent at a time, so they go out in order
         self.pending: Event | None = None  # the change that started the running interval
@@ -298,8 +305,12 @@ class NewestSummary:
             self.pending = event
         sockets.spawn(self._send_later)  # never waits: this runs inside the request that made the change
 
+    def current_interval(self) -> float:
+        listeners = self.audience() if self.audience else 0
+        return max(self.interval, listeners * self.SECONDS_PER_LISTENER)
+
     def _send_later(self) -> None:
-        time.sleep(self.interval)
+        time.sleep(self.current_interval())
         with self.lock:
             event, self.pending = self.pending, None
         try:
@@ -371,6 +382,13 @@ def queue_summary_now(app) -> dict:
         return QueueService(db, app.config["CENTRE_ID"], clock=app.config["CLOCK"]).queue_summary()
     finally:
         pool.release(db)
+
+
+def connection_count() -> int:
+    """Socket.IO connections this process holds now."""
+    server = socketio.server
+    engine = getattr(server, "eio", None) if server is not None else None
+    return len(getattr(engine, "sockets", ()) or ())
 
 
 class TrackingPushes:

@@ -150,3 +150,14 @@ def test_live_server_kiosk_burst_costs_each_screen_a_few_messages_ending_in_the_
         assert len(counts) <= took / 0.25 + 2, (len(counts), took)  # one per interval, not one per ticket
     finally:
         display.disconnect()
+
+
+def test_the_interval_grows_with_the_audience_so_summaries_never_fill_the_worker():
+    audience = [0]
+    summaries = web.NewestSummary(0.25, lambda: {}, emit=lambda event: None, audience=lambda: audience[0])
+    assert summaries.current_interval() == 0.25
+    audience[0] = 1000
+    assert summaries.current_interval() == 0.25
+    audience[0] = 5000
+    assert summaries.current_interval() == pytest.approx(1.0)
+    assert web.NewestSummary(0.25, lambda: {}).current_interval() == 0.25  # nobody counted

@@ -117,17 +117,25 @@
     return Luot.api("GET", "/counters/" + counterId).then(function (response) { if (response.ok) render(response.data); });
   }
 
-  var busy = false;
+  // Actions run one after another: a key pressed while the previous answer is still on its way (the
+  // counter's socket event can show the new ticket before the HTTP answer arrives) waits its turn instead
+  // of being dropped; the same action pressed twice (a double click) is sent once.
+  var queued = Promise.resolve(), pending = {};
   function act(method, path, body) {
-    if (busy) return Promise.resolve(null);
-    busy = true;
-    message("");
-    return Luot.api(method, path, body).then(function (response) {
-      busy = false;
-      if (!response.ok) { message(response.data.error); return response; }
-      if (response.data && response.data.ticket === null) message(T.none_waiting);
-      return refresh().then(function () { return response; });
-    });
+    var key = method + " " + path;
+    if (pending[key]) return Promise.resolve(null);
+    pending[key] = true;
+    var run = function () {
+      message("");
+      return Luot.api(method, path, body).then(function (response) {
+        delete pending[key];
+        if (!response.ok) { message(response.data.error); return response; }
+        if (response.data && response.data.ticket === null) message(T.none_waiting);
+        return refresh().then(function () { return response; });
+      }, function (error) { delete pending[key]; throw error; });
+    };
+    queued = queued.then(run, run);
+    return queued;
   }
 
   function ticketPath(action) { return "/tickets/" + encodeURIComponent(state.current.id) + "/" + action; }
