@@ -5,7 +5,8 @@ import io
 from datetime import datetime, timezone
 
 import segno
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request,
+                   url_for)
 
 from i18n import current_language, page_texts
 from kiosk.assistant import ProcedureInfo, life_event_from_data, make_assistant
@@ -38,29 +39,39 @@ def kiosk():
         "tz": queue.centre["timezone"]})
 
 
-@bp.get("/t/<ticket_id>")
-def track(ticket_id):
+def ticket_for_key_or_404(track_key) -> dict:
+    """The ticket a tracking key proves; an unknown key, or an old `/t/<ticket id>` link, is 404 (issue 12)."""
+    row = get_queue().ticket_for_key(track_key)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/t/<track_key>")
+def track(track_key):
     """The phone page that follows one ticket live; the number is in the HTML for slow phones."""
     lang = current_language()
     queue = get_queue()
-    ticket = queue.public_ticket(queue.ticket(ticket_id))
+    ticket = queue.public_ticket(ticket_for_key_or_404(track_key))
     # the same minutes the slip printed and the script will show, so a slow phone reads them before it runs
     wait = wait_range_minutes(ticket["estimated_wait_range_s"]) if ticket["estimated_wait_s"] is not None else None
-    return render_template("kiosk/track.html", ticket=ticket, wait=wait, page_data={
-        "lang": lang, "ticket": ticket, "tz": queue.centre["timezone"],
+    response = make_response(render_template("kiosk/track.html", ticket=ticket, wait=wait, track_key=track_key,
+                                             page_data={
+        "lang": lang, "ticket": ticket, "key": track_key, "tz": queue.centre["timezone"],
         "texts": page_texts(["people_ahead", "estimated_wait", "minutes", "waiting", "to_counter", "wait_range",
-                             "no_counter_open"], lang)})
+                             "no_counter_open", "rate_failed", "rate_thanks"], lang)}))
+    response.headers["Cache-Control"] = "private, no-store"  # the page is the key's: no shared cache keeps it
+    return response
 
 
-@bp.get("/t/<ticket_id>/qr.svg")
-def track_qr(ticket_id):
+@bp.get("/t/<track_key>/qr.svg")
+def track_qr(track_key):
     """The QR code of a ticket's tracking page, as printed on the slip."""
-    queue = get_queue()
-    ticket = queue.ticket(ticket_id)
-    qr = segno.make(url_for("kiosk.track", ticket_id=ticket["id"], _external=True), error="m")
+    ticket_for_key_or_404(track_key)
+    qr = segno.make(url_for("kiosk.track", track_key=track_key, _external=True), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, border=2, dark="#111")
-    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.post("/api/v1/citizen/check")

@@ -49,7 +49,7 @@ def test_kiosk_to_counter_to_display_over_real_sockets(live_server):
         while not (queue_updates and queue_updates[-1]["services"][0]["waiting"] == 0) and time.time() < deadline:
             time.sleep(0.02)
         assert queue_updates and queue_updates[-1]["services"][0]["waiting"] == 0, queue_updates[-1:]
-        assert requests.get(base + f"/t/{ticket['id']}", timeout=10).text.count(ticket["number"]) >= 1
+        assert requests.get(base + ticket["track_url"], timeout=10).text.count(ticket["number"]) >= 1
     finally:
         display.disconnect()
 
