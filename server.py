@@ -53,6 +53,19 @@ def write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+def announce_credentials(text: str, path: Path, announce=print, interactive: bool | None = None) -> None:
+    """The first start's passwords and kiosk token go to a terminal only; a log (systemd's journal, a file)
+    gets where they are kept instead, so secrets never end up in logs (issue 12)."""
+    interactive = sys.stdout.isatty() if interactive is None else interactive
+    if interactive:
+        announce(text)
+        announce(f"(also written to {path}, readable only by its owner)")
+    else:
+        announce(f"Tài khoản được tạo một lần; mật khẩu và mã kiosk ở {path} (chỉ chủ sở hữu đọc được) — "
+                 f"accounts created once: passwords and the kiosk token are in {path} (mode 0600), "
+                 "not printed because the output is not a terminal")
+
+
 @maintenance.one_initialiser_at_a_time  # several processes starting together create the centre once
 def initialise(db_path: Path, folder: Path, centre_file: str | None = None, clock=time.time,
                announce=print) -> str:
@@ -79,8 +92,7 @@ def initialise(db_path: Path, folder: Path, centre_file: str | None = None, cloc
                   f"  kiosk page:  http://{setting('LUOT_HOST')}:{setting('LUOT_PORT')}/kiosk#token={kiosk_token}", ""]
         text = "\n".join(lines)
         write_private(folder / "credentials.txt", text)
-        announce(text)
-        announce(f"(also written to {folder / 'credentials.txt'}, readable only by its owner)")
+        announce_credentials(text, folder / "credentials.txt", announce)
         return centre_id
     finally:
         db.conn.close()
