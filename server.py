@@ -22,7 +22,7 @@ from settings import setting
 ROOT = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 64 * 1024
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+                           "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
                            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
@@ -111,6 +111,10 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=setting("LUOT_HTTPS") == "1", JSON_AS_ASCII=False,
         REDIS_URL=config.get("REDIS_URL", setting("LUOT_REDIS_URL")),
+        TRUSTED_PROXIES=whole_number(config.get("TRUSTED_PROXIES", setting("LUOT_TRUSTED_PROXIES")),
+                                     "LUOT_TRUSTED_PROXIES", 0, 10),
+        SESSION_IDLE_S=60 * whole_number(config.get("SESSION_IDLE_MINUTES", setting("LUOT_SESSION_IDLE_MINUTES")),
+                                         "LUOT_SESSION_IDLE_MINUTES", 1, 24 * 60),
     )
     app.json.ensure_ascii = False
     app.config.update({k: v for k, v in config.items() if k.isupper()})
@@ -154,12 +158,35 @@ def create_app(config: dict | None = None) -> Flask:
     # cors_allowed_origins=None: Socket.IO from this origin only ([] would switch the Origin check off)
     web.socketio.init_app(app, async_mode="threading", message_queue=app.config["REDIS_URL"] or None,
                           cors_allowed_origins=None, json=app.json)
+    trust_proxies(app)
     if not app.config.get("TESTING") or app.config.get("DAY_CLOSER"):
         start_day_closer(app)
     if not app.config.get("TESTING"):
         from manager.admin_routes import alert_loop
         web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
     return app
+
+
+def whole_number(value, name: str, low: int, high: int) -> int:
+    """A setting that must be a whole number in [low, high]; refuses to start otherwise."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise SystemExit(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    return number
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind LUOT_TRUSTED_PROXIES proxies, the client's address and scheme come from their X-Forwarded-For and
+    -Proto (the sign-in throttle, the assistant's limit and Socket.IO see the citizen, not nginx); with none
+    trusted those headers are ignored, so a client cannot pick its own address. Wrapped last, outside
+    Flask-SocketIO's middleware, so Socket.IO connections see the same address as HTTP requests."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def start_day_closer(app: Flask) -> None:

@@ -15,7 +15,7 @@ from printers.slip import wait_range_minutes
 from queueing import store, vocabulary
 from queueing.model import QueueError
 from settings import setting
-from web import get_db, get_queue, json_body, now, require
+from web import current_principal, get_db, get_queue, json_body, now, require
 
 bp = Blueprint("kiosk", __name__, template_folder="templates")
 
@@ -112,14 +112,18 @@ def greeting():
 
 @bp.post("/api/v1/assistant/ask")
 def ask():
-    """Find procedures from a citizen's free text; rate-limited per address."""
+    """Find procedures from a citizen's free text; rate-limited per kiosk (its token), otherwise per address."""
     data = json_body({"text", "lang"})
     text, lang = data.get("text"), data.get("lang") or "vi"
     if not isinstance(text, str):
         raise QueueError("Hãy nhập nhu cầu bằng chữ (text is required)", code="text_required")
     if lang not in ("vi", "en"):
         raise QueueError("Ngôn ngữ phải là vi hoặc en (lang must be vi or en)", code="bad_lang")
-    if not current_app.extensions["luot_rate_limiter"].allow(("ask", request.remote_addr), ASK_PER_MINUTE):
+    principal = current_principal()
+    # A kiosk is one device however many citizens use it; behind a proxy, remote_addr is the client's
+    # only when LUOT_TRUSTED_PROXIES says so (server.trust_proxies).
+    asker = ("kiosk", principal.id) if principal.is_device("kiosk") else ("address", request.remote_addr)
+    if not current_app.extensions["luot_rate_limiter"].allow(("ask", *asker), ASK_PER_MINUTE):
         raise QueueError("Hỏi quá nhanh; vui lòng chờ một chút (too many questions)", code="rate_limited",
                          status=429)
     answer = assistant().ask(text, lang).to_dict()

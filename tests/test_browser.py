@@ -330,6 +330,33 @@ def test_tracking_page_on_a_phone_shows_the_wait_and_follows_the_call(live_serve
     expect(page.locator("#track-status")).to_have_text("Mời đến quầy 2")
     expect(page.locator("#track-facts")).to_be_hidden()
 
+    # Served: the page's rating sends the ticket's key (issue 12) and is recorded.
+    api.act(2, second, "start")
+    api.act(2, second, "finish", {"procedure": "TP-01"})
+    expect(page.get_by_role("button", name="Rất hài lòng")).to_be_visible()
+    page.get_by_role("button", name="Rất hài lòng").click()
+    expect(page.locator("#track-rating")).to_be_hidden()
+    expect(page.locator("#track-rating-message")).to_have_text("Cảm ơn Ông/Bà!")
+    assert api.get(f"/tickets/{second['id']}")["rating"] == 3
+
+    # A rating that does not get through is never silent: the page says so, and a second try records it.
+    restored = api.post(f"/tickets/{first['id']}/restore", api.clerk("quay2"))
+    assert restored["ticket"]["status"] == "waiting"
+    api.call_next(2)
+    api.act(2, first, "start")
+    api.act(2, first, "finish", {"procedure": "TP-01"})
+    other = open_page(f"{live_server.url}{first['track_url']}", viewport=PHONE)
+    expect(other.get_by_role("button", name="Hài lòng", exact=True)).to_be_visible()
+    other.context.set_offline(True)
+    other.get_by_role("button", name="Không hài lòng").click()
+    expect(other.locator("#track-rating-message")).to_contain_text("Chưa ghi nhận được đánh giá")
+    expect(other.locator("#track-rating-message")).to_contain_text("Không kết nối được máy chủ")
+    assert api.get(f"/tickets/{first['id']}")["rating"] is None
+    other.context.set_offline(False)
+    other.get_by_role("button", name="Hài lòng", exact=True).click()
+    expect(other.locator("#track-rating-message")).to_have_text("Cảm ơn Ông/Bà!")
+    assert api.get(f"/tickets/{first['id']}")["rating"] == 2
+
 
 # ---- counter panel --------------------------------------------------------------------------------
 

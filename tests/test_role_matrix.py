@@ -323,6 +323,7 @@ def request_as(world: World, role: str, row: Row):
             db.conn.close()
             session["user_id"] = user["id"]
             session["password_hash_tail"] = user["password_hash"][-16:]
+            session["seen_at"] = world.clock()
     if row.method == "GET":
         return client.get(url)
     return client.open(url, method=row.method, data={**(row.form or {}), "csrf_token": CSRF})
