@@ -35,7 +35,7 @@ from settings import setting
 ROOT = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 64 * 1024
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+                           "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
                            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
@@ -66,6 +66,19 @@ def write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+def announce_credentials(text: str, path: Path, announce=print, interactive: bool | None = None) -> None:
+    """The first start's passwords and kiosk token go to a terminal only; a log (systemd's journal, a file)
+    gets where they are kept instead, so secrets never end up in logs (issue 12)."""
+    interactive = sys.stdout.isatty() if interactive is None else interactive
+    if interactive:
+        announce(text)
+        announce(f"(also written to {path}, readable only by its owner)")
+    else:
+        announce(f"Tài khoản được tạo một lần; mật khẩu và mã kiosk ở {path} (chỉ chủ sở hữu đọc được) — "
+                 f"accounts created once: passwords and the kiosk token are in {path} (mode 0600), "
+                 "not printed because the output is not a terminal")
+
+
 @maintenance.one_initialiser_at_a_time  # several processes starting together create the centre once
 def initialise(db_path: Path, folder: Path, centre_file: str | None = None, clock=time.time,
                announce=print) -> str:
@@ -92,8 +105,7 @@ def initialise(db_path: Path, folder: Path, centre_file: str | None = None, cloc
                   f"  kiosk page:  http://{setting('LUOT_HOST')}:{setting('LUOT_PORT')}/kiosk#token={kiosk_token}", ""]
         text = "\n".join(lines)
         write_private(folder / "credentials.txt", text)
-        announce(text)
-        announce(f"(also written to {folder / 'credentials.txt'}, readable only by its owner)")
+        announce_credentials(text, folder / "credentials.txt", announce)
         return centre_id
     finally:
         db.conn.close()
@@ -112,6 +124,10 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=setting("LUOT_HTTPS") == "1", JSON_AS_ASCII=False,
         REDIS_URL=config.get("REDIS_URL", setting("LUOT_REDIS_URL")),
+        TRUSTED_PROXIES=whole_number(config.get("TRUSTED_PROXIES", setting("LUOT_TRUSTED_PROXIES")),
+                                     "LUOT_TRUSTED_PROXIES", 0, 10),
+        SESSION_IDLE_S=60 * whole_number(config.get("SESSION_IDLE_MINUTES", setting("LUOT_SESSION_IDLE_MINUTES")),
+                                         "LUOT_SESSION_IDLE_MINUTES", 1, 24 * 60),
     )
     app.json.ensure_ascii = False
     app.config.update({k: v for k, v in config.items() if k.isupper()})
@@ -162,16 +178,39 @@ def create_app(config: dict | None = None) -> Flask:
         sockets.sockets_per_address(config.get("SOCKETS_PER_ADDRESS")))
     # gevent when this process is monkey-patched (gunicorn.conf.py's worker, `python server.py`), so an
     # open WebSocket costs a greenlet and no thread; threading in tests and tools (sockets.async_mode)
-    manager = sockets.client_manager(app.config["REDIS_URL"])
+    client_manager = sockets.client_manager(app.config["REDIS_URL"])
     web.socketio.init_app(app, async_mode=sockets.async_mode(), message_queue=app.config["REDIS_URL"] or None,
                           cors_allowed_origins=None, json=app.json,
-                          **({"client_manager": manager} if manager else {}))
+                          **({"client_manager": client_manager} if client_manager else {}))
+    trust_proxies(app)
     if not app.config.get("TESTING") or app.config.get("DAY_CLOSER"):
         start_day_closer(app)
     if not app.config.get("TESTING"):
         from manager.admin_routes import alert_loop
         web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
     return app
+
+
+def whole_number(value, name: str, low: int, high: int) -> int:
+    """A setting that must be a whole number in [low, high]; refuses to start otherwise."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise SystemExit(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    return number
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind LUOT_TRUSTED_PROXIES proxies, the client's address and scheme come from their X-Forwarded-For and
+    -Proto (the sign-in throttle, the assistant's limit and Socket.IO see the citizen, not nginx); with none
+    trusted those headers are ignored, so a client cannot pick its own address. Wrapped last, outside
+    Flask-SocketIO's middleware, so Socket.IO connections see the same address as HTTP requests."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def start_day_closer(app: Flask) -> None:

@@ -29,6 +29,11 @@ SETTINGS = [
                                    "default ./instance."),
     Setting("LUOT_ASSISTANT", "rules", "Kiosk assistant backend; 'rules' (built in) is the default."),
     Setting("LUOT_HTTPS", "0", "1 when served over HTTPS (marks cookies Secure)."),
+    Setting("LUOT_TRUSTED_PROXIES", "0", "How many reverse proxies (nginx) stand in front of the server; their "
+                                         "X-Forwarded-For/-Proto give the client's address and scheme. 0: the headers "
+                                         "are ignored and the connecting address is the client's."),
+    Setting("LUOT_SESSION_IDLE_MINUTES", "30", "A staff browser session unused this long ends on the server "
+                                               "(pages go to sign-in, the API answers 401)."),
     Setting("LUOT_QUEUE_PUSH_MS", "250", "Waiting counts (`queue_changed`) go to screens at most this often, the "
                                          "newest only, so calls reach the displays first; 0 sends every change."),
     Setting("LUOT_SOCKETS_PER_ADDRESS", "50", "Socket.IO connections one client address may hold without a staff or "

@@ -85,6 +85,13 @@ def session_principal() -> Principal | None:
     if user is None or session.get("password_hash_tail") != user["password_hash"][-16:]:
         session.clear()
         return None
+    # Idle sessions end on the server (issue 12): a staff PC left signed in is not signed in for ever.
+    at, seen = now(), session.get("seen_at")
+    if not isinstance(seen, (int, float)) or at - seen > current_app.config["SESSION_IDLE_S"]:
+        session.clear()
+        return None
+    if at - seen >= 60:  # refreshed at most once a minute, so the cookie is not rewritten on every request
+        session["seen_at"] = at
     return accounts.user_principal(user)
 
 

@@ -86,7 +86,8 @@ def on_connect(auth=None):
         snapshot = get_queue().queue_state()
         counter_rooms = [room for room in rooms if room.startswith("counter:")]
         if counter_rooms:
-            snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]))
+            snapshot["counter"] = get_queue().counter_snapshot(int(counter_rooms[0].split(":")[1]),
+                                                               personal=not principal.is_device("counter"))
             log_citizen_views(principal, snapshot["counter"], "socket:snapshot")
         if principal.is_manager:
             from queueing import alerts as queue_alerts
@@ -112,13 +113,21 @@ def on_disconnect(*_args):
 
 
 @socketio.on("track")
-def on_track(ticket_id):
-    """A tracking page (anyone holding the id) follows one ticket; answered with `ticket_updated`."""
+def on_track(track_key):
+    """A tracking page follows one ticket by its `track_key` (staff may give its id); answered with `ticket_updated`.
+
+    Ids are heard by every display, so an anonymous client giving one is refused like an unknown ticket (issue 12).
+    """
     queue = get_queue()
-    try:
-        ticket = queue.public_ticket(queue.ticket(ticket_id))
-    except QueueError as error:
-        return {"error": error.message, "code": error.code}
+    row = queue.ticket_for_key(track_key)
+    if row is None and connection_principal().is_staff and isinstance(track_key, str):
+        try:
+            row = queue.ticket(track_key)
+        except QueueError:
+            row = None
+    if row is None:
+        return {"error": "Không tìm thấy phiếu (unknown ticket)", "code": "unknown_ticket"}
+    ticket = queue.public_ticket(row)
     emit("ticket_updated", tracking_view(ticket))
     if ticket["status"] in ENDED:
         disconnect()  # nothing more will happen to it: the page keeps what it shows, the connection ends
@@ -143,7 +152,7 @@ def on_watch_counter(counter_id):
     if not allowed:
         return {"error": "Không có quyền theo dõi quầy này (not allowed)", "code": "forbidden"}
     join_room(f"counter:{counter['id']}")
-    snapshot = queue.counter_snapshot(counter["id"])
+    snapshot = queue.counter_snapshot(counter["id"], personal=not principal.is_device("counter"))
     log_citizen_views(principal, snapshot, "socket:watch_counter")
     emit("counter_snapshot", snapshot)
     return {"ok": True}

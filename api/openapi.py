@@ -76,15 +76,21 @@ SCHEMAS = {
         "id": string(), "number": string(), "service": string(), "service_name": string(),
         "service_name_en": string(), "status": STATUS,
         "position": {"type": "integer", "minimum": 0, "description": "tickets expected to be called before it"},
-        "estimated_wait_s": WAIT, "estimated_wait_range_s": WAIT_RANGE, "counter": nullable(INTEGER), "counter_name": nullable(string()), "priority": nullable(string()),
+        "estimated_wait_s": WAIT, "estimated_wait_range_s": WAIT_RANGE, "counter": nullable(INTEGER), "counter_name": nullable(string()),
         "issued_at": TIME, "called_at": TIME, "rating": nullable(INTEGER),
     }, ["id", "number", "service", "status", "position", "counter", "called_at"]),
     "IssuedTicket": {"allOf": [ref("PublicTicket"), obj({
-        "track_url": string(),
+        "track_key": string(minLength=16, description="the secret that proves the ticket (reading it, following "
+                                                      "it, rating it); only this answer, the slip and the link carry it"),
+        "track_url": string(description="/t/<track_key>, the tracking page"),
+        "priority": nullable(string()),
         "print": obj({"status": string(), "message": string()}),
-    }, ["estimated_wait_s", "track_url", "issued_at"])]},
+    }, ["estimated_wait_s", "track_key", "track_url", "issued_at"])]},
+    "StaffReadTicket": {"allOf": [ref("PublicTicket"), obj({"priority": nullable(string())})]},
+    "TabletTicket": obj({"id": string(), "number": string(), "status": STATUS}, ["id", "number", "status"],
+                        closed=True),
     "StaffTicket": {"allOf": [ref("PublicTicket"), obj({
-        "citizen_name": nullable(string()), "citizen_id_last4": nullable(string()),
+        "priority": nullable(string()), "citizen_name": nullable(string()), "citizen_id_last4": nullable(string()),
         "citizen_birth_year": nullable(INTEGER), "recall_count": INTEGER, "started_at": TIME,
         "finished_at": TIME, "priority_name": nullable(string()), "dossier_number": nullable(string()),
     }, ["citizen_name", "recall_count"])]},
@@ -98,7 +104,9 @@ SCHEMAS = {
         "ticket_status": nullable(string()),
     }, ["counter", "number", "name", "state", "ticket"]),
     "CounterSnapshot": {"allOf": [ref("Counter"), obj({
-        "clerk_id": nullable(INTEGER), "current": nullable(ref("StaffTicket")),
+        "clerk_id": nullable(INTEGER),
+        "current": {"anyOf": [ref("StaffTicket"), ref("TabletTicket"), {"type": "null"}],
+                    "description": "a counter's rating tablet sees the number and state only, nothing personal"},
         "services": {"type": "array", "items": ref("ServiceQueue")}, "waiting": INTEGER,
     }, ["current", "services", "waiting"])]},
     "Call": obj({"ticket_id": string(), "number": string(), "counter": INTEGER, "counter_name": string(),
@@ -135,12 +143,14 @@ BODIES = {
     "RestoreNumber": obj({"number": string(minLength=1, description="today's number, e.g. A012")}, ["number"],
                          closed=True),
     "Scan": obj({"scan": string(minLength=1, maxLength=512, description="the slip's QR as the scanner types it: "
-                                                                        "its tracking URL .../t/<ticket id>")},
+                                                                        "its tracking URL .../t/<track_key>")},
                 ["scan"], closed=True),
     "PriorityChange": obj({"priority": nullable(string(description="a priority group code; null or absent removes "
                                                                    "the priority")),
                            "reason": string(minLength=1, maxLength=200)}, ["reason"], closed=True),
-    "Rating": obj({"score": {"type": "integer", "minimum": 1, "maximum": 3}}, ["score"], closed=True),
+    "Rating": obj({"score": {"type": "integer", "minimum": 1, "maximum": 3},
+                   "key": string(description="the ticket's track_key: needed by anyone but its counter's tablet")},
+                  ["score"], closed=True),
     "CitizenCheck": obj({"citizen_qr": string(maxLength=512)}, ["citizen_qr"], closed=True),
     "Ask": obj({"text": string(), "lang": {"description": "vi or en; empty means vi"}}, ["text"], closed=True),
     "Empty": obj({}, closed=True),
@@ -185,7 +195,9 @@ def operation(endpoint: str, summary: str, ok: dict, status: int = 200, body: st
 
 
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": string(),
-             "description": "the unguessable id from the ticket's QR"}
+             "description": "the ticket's id (public: displays hear it)"}
+TRACK_KEY_QUERY = {"name": "key", "in": "query", "required": False, "schema": string(),
+                   "description": "the ticket's track_key; anonymous callers need it (404 without)"}
 COUNTER_ID = {"name": "counter_id", "in": "path", "required": True, "schema": INTEGER}
 LANG_QUERY = {"name": "lang", "in": "query", "required": False, "schema": string(),
               "description": "vi or en; anything else means vi"}
@@ -232,8 +244,9 @@ def paths() -> dict:
             answer(ref("IssuedTicket"), "Issued: durable before this answer"), status=201, body="TicketRequest",
             errors=(403, 409, 429), tags=("kiosk",))},
         "/api/v1/tickets/{ticket_id}": {"get": operation(
-            "api.get_ticket", "A ticket as anyone holding its id sees it: no personal data",
-            answer(ref("PublicTicket")), auth=False, parameters=[TICKET_ID], tags=("ticket",))},
+            "api.get_ticket", "A ticket: staff and devices by id; anyone with its ?key=. No personal data; "
+                              "the priority group only to staff",
+            answer(ref("StaffReadTicket")), auth=False, parameters=[TICKET_ID, TRACK_KEY_QUERY], tags=("ticket",))},
         "/api/v1/tickets/{ticket_id}/recall": {"post": operation(
             "api.recall", "Announce a called ticket again", answer(ref("TicketAnswer")), body="Empty",
             errors=TICKET_ACTION, parameters=[TICKET_ID], tags=("counter",))},
@@ -273,7 +286,7 @@ def paths() -> dict:
             answer(ref("RestoredAnswer")), body="Scan", errors=(403, 404, 409), tags=("kiosk",))},
         "/api/v1/tickets/{ticket_id}/rating": {"post": operation(
             "api.rating", "The citizen's satisfaction, once, after service (3 very satisfied .. 1 dissatisfied)",
-            answer(ref("PublicTicket")), body="Rating", errors=(403, 409), auth=False, parameters=[TICKET_ID],
+            answer(ref("PublicTicket")), body="Rating", errors=(403, 404, 409), auth=False, parameters=[TICKET_ID],
             tags=("ticket",))},
         "/api/v1/counters/{counter_id}": {"get": operation(
             "api.counter_state", "A counter's state and current ticket (its clerk, managers, its tablet)",

@@ -62,8 +62,14 @@ def issue_ticket():
 
 @bp.get("/tickets/<ticket_id>")
 def get_ticket(ticket_id):
+    """Staff and devices read any ticket; anyone else needs its `?key=` (ids are public: displays hear them)."""
+    principal = current_principal()
     queue = get_queue()
-    return jsonify(queue.public_ticket(queue.ticket(ticket_id)))
+    if principal.kind == "anonymous":
+        return jsonify(queue.public_ticket(queue.ticket_by_key(ticket_id, request.args.get("key"))))
+    row = queue.ticket(ticket_id)
+    # The priority group (disability, pregnancy…) only to staff.
+    return jsonify(queue.ticket_for_staff(row) if principal.is_staff else queue.public_ticket(row))
 
 
 @bp.post("/counters/<int:counter_id>/sign-in")
@@ -113,7 +119,7 @@ def counter_state(counter_id):
         raise Forbidden("Thiết bị không thuộc quầy này (device belongs to another counter)", code="forbidden")
     if principal.kind == "user" and not principal.is_manager and counter["clerk_id"] != principal.id:
         raise Forbidden("Cán bộ chưa đăng nhập tại quầy này (not signed in at this counter)", code="not_at_counter")
-    snapshot = queue.counter_snapshot(counter_id)
+    snapshot = queue.counter_snapshot(counter_id, personal=not principal.is_device("counter"))
     log_citizen_views(principal, snapshot, request.endpoint)
     return jsonify(snapshot)
 
@@ -209,7 +215,8 @@ def kiosk_back():
     """«Tôi đã quay lại»: the kiosk posts the text its scanner read from the slip's QR (the tracking URL)."""
     principal = require("kiosk")
     scan = json_body({"scan"}).get("scan")
-    return respond(get_queue().restore_no_show(ticket_id=ticket_id_from_scan(scan), by="kiosk",
+    queue = get_queue()
+    return respond(queue.restore_no_show(ticket_id=ticket_id_from_scan(queue, scan), by="kiosk",
                                                device_id=principal.id))
 
 
@@ -224,14 +231,21 @@ def change_priority(ticket_id):
 
 @bp.post("/tickets/<ticket_id>/rating")
 def rating(ticket_id):
-    data = json_body({"score"})
+    """The citizen rates with the ticket's key (tracking page); the counter's rating tablet, at its counter."""
+    data = json_body({"score", "key"})
     principal = current_principal()
     queue = get_queue()
-    ticket = queue.ticket(ticket_id)
-    # The counter's rating tablet rates tickets finished at its counter; anyone else must hold the id.
-    if principal.is_device("counter") and principal.counter_id != ticket["counter_id"]:
-        raise Forbidden("Thiết bị không thuộc quầy đã phục vụ phiếu này (wrong counter)", code="forbidden")
-    return respond(queue.rate(ticket_id, data.get("score")))
+    if data.get("key") is not None or principal.kind == "anonymous":
+        # The id alone is heard by every display: it must never be enough to rate (issue 12).
+        ticket = queue.ticket_by_key(ticket_id, data.get("key"))
+    else:
+        ticket = queue.ticket(ticket_id)
+        if not principal.is_device("counter"):
+            raise Forbidden("Chỉ công dân (mã theo dõi) hoặc bảng đánh giá của quầy mới đánh giá được "
+                            "(only the citizen's key or the counter's rating tablet)", code="forbidden")
+        if principal.counter_id != ticket["counter_id"]:
+            raise Forbidden("Thiết bị không thuộc quầy đã phục vụ phiếu này (wrong counter)", code="forbidden")
+    return respond(queue.rate(ticket["id"], data.get("score")))
 
 
 @bp.get("/queue")

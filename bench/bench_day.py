@@ -108,7 +108,7 @@ def kiosk(day: Day, token: str, arrivals: list[float], seed: int, trackers: list
             with day.lock:
                 day.issued.append(ticket)
             if chooser.random() < TRACKING_SHARE:
-                trackers.append(ticket["id"])
+                trackers.append(ticket["track_key"])  # a phone follows its ticket by its key (issue 12)
     session.close()
 
 
@@ -169,11 +169,11 @@ def screens_process(url: str, displays: int, monitors: int, admin_token: str, pa
             stop.wait(0.2)
             continue
         try:
-            ticket_id = phones.get(timeout=0.2)
+            track_key = phones.get(timeout=0.2)
         except queue.Empty:
             continue
-        phone = Screen(url, events=("ticket_updated",)).connect()  # a citizen opens /t/<id> on a phone
-        phone.client.call("track", ticket_id, timeout=10)
+        phone = Screen(url, events=("ticket_updated",)).connect()  # a citizen opens /t/<track_key> on a phone
+        phone.client.call("track", track_key, timeout=10)
         groups["phones"].append(phone)
     report = {}
     for name, group in groups.items():

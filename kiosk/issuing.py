@@ -72,7 +72,7 @@ def issue_for(principal, data: dict) -> Outcome:
     outcome = queue.issue_ticket(data.get("service"), data.get("priority"), device_id=device_id,
                                  citizen=citizen, lang=data.get("lang") or "vi")
     ticket = outcome.result
-    ticket["track_url"] = f"/t/{ticket['id']}"
+    ticket["track_url"] = f"/t/{ticket['track_key']}"  # the key, never the id displays hear (issue 12)
     printing = current_app.extensions.get("luot_printing")
     if printing is not None:
         ticket["print"] = printing.ticket_issued(get_db(), queue, principal, ticket, data.get("lang") or "vi")

@@ -5,7 +5,8 @@ import io
 from datetime import datetime, timezone
 
 import segno
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request,
+                   url_for)
 
 from i18n import current_language, page_texts
 from kiosk.assistant import ProcedureInfo, life_event_from_data, make_assistant
@@ -14,7 +15,7 @@ from printers.slip import wait_range_minutes
 from queueing import store, vocabulary
 from queueing.model import QueueError
 from settings import setting
-from web import get_db, get_queue, json_body, now, require
+from web import current_principal, get_db, get_queue, json_body, now, require
 
 bp = Blueprint("kiosk", __name__, template_folder="templates")
 
@@ -38,29 +39,39 @@ def kiosk():
         "tz": queue.centre["timezone"]})
 
 
-@bp.get("/t/<ticket_id>")
-def track(ticket_id):
+def ticket_for_key_or_404(track_key) -> dict:
+    """The ticket a tracking key proves; an unknown key, or an old `/t/<ticket id>` link, is 404 (issue 12)."""
+    row = get_queue().ticket_for_key(track_key)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/t/<track_key>")
+def track(track_key):
     """The phone page that follows one ticket live; the number is in the HTML for slow phones."""
     lang = current_language()
     queue = get_queue()
-    ticket = queue.public_ticket(queue.ticket(ticket_id))
+    ticket = queue.public_ticket(ticket_for_key_or_404(track_key))
     # the same minutes the slip printed and the script will show, so a slow phone reads them before it runs
     wait = wait_range_minutes(ticket["estimated_wait_range_s"]) if ticket["estimated_wait_s"] is not None else None
-    return render_template("kiosk/track.html", ticket=ticket, wait=wait, page_data={
-        "lang": lang, "ticket": ticket, "tz": queue.centre["timezone"],
+    response = make_response(render_template("kiosk/track.html", ticket=ticket, wait=wait, track_key=track_key,
+                                             page_data={
+        "lang": lang, "ticket": ticket, "key": track_key, "tz": queue.centre["timezone"],
         "texts": page_texts(["people_ahead", "estimated_wait", "minutes", "waiting", "to_counter", "wait_range",
-                             "no_counter_open"], lang)})
+                             "no_counter_open", "rate_failed", "rate_thanks"], lang)}))
+    response.headers["Cache-Control"] = "private, no-store"  # the page is the key's: no shared cache keeps it
+    return response
 
 
-@bp.get("/t/<ticket_id>/qr.svg")
-def track_qr(ticket_id):
+@bp.get("/t/<track_key>/qr.svg")
+def track_qr(track_key):
     """The QR code of a ticket's tracking page, as printed on the slip."""
-    queue = get_queue()
-    ticket = queue.ticket(ticket_id)
-    qr = segno.make(url_for("kiosk.track", ticket_id=ticket["id"], _external=True), error="m")
+    ticket_for_key_or_404(track_key)
+    qr = segno.make(url_for("kiosk.track", track_key=track_key, _external=True), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, border=2, dark="#111")
-    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.post("/api/v1/citizen/check")
@@ -107,14 +118,18 @@ def greeting():
 
 @bp.post("/api/v1/assistant/ask")
 def ask():
-    """Find procedures from a citizen's free text; rate-limited per address."""
+    """Find procedures from a citizen's free text; rate-limited per kiosk (its token), otherwise per address."""
     data = json_body({"text", "lang"})
     text, lang = data.get("text"), data.get("lang") or "vi"
     if not isinstance(text, str):
         raise QueueError("Hãy nhập nhu cầu bằng chữ (text is required)", code="text_required")
     if lang not in ("vi", "en"):
         raise QueueError("Ngôn ngữ phải là vi hoặc en (lang must be vi or en)", code="bad_lang")
-    if not current_app.extensions["luot_rate_limiter"].allow(("ask", request.remote_addr), ASK_PER_MINUTE):
+    principal = current_principal()
+    # A kiosk is one device however many citizens use it; behind a proxy, remote_addr is the client's
+    # only when LUOT_TRUSTED_PROXIES says so (server.trust_proxies).
+    asker = ("kiosk", principal.id) if principal.is_device("kiosk") else ("address", request.remote_addr)
+    if not current_app.extensions["luot_rate_limiter"].allow(("ask", *asker), ASK_PER_MINUTE):
         raise QueueError("Hỏi quá nhanh; vui lòng chờ một chút (too many questions)", code="rate_limited",
                          status=429)
     answer = assistant().ask(text, lang).to_dict()

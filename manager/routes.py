@@ -1,6 +1,8 @@
 """Manager pages: staff sign-in, and the live monitor."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from i18n import current_language, page_texts, translate
@@ -12,10 +14,16 @@ bp = Blueprint("manager", __name__, template_folder="templates")
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return fallback
+    """Only a local path is followed after sign-in: one leading "/", no backslash (browsers read "/\\host" as
+    "//host"), no whitespace or control characters (they drop tabs and newlines inside a URL), no scheme or host."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(ord(character) <= 0x20 or ord(character) == 0x7f for character in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -41,6 +49,7 @@ def login():
     session["user_id"] = user["id"]
     # Changing the password ends every session made with the old one.
     session["password_hash_tail"] = user["password_hash"][-16:]
+    session["seen_at"] = now()  # the idle clock starts (LUOT_SESSION_IDLE_MINUTES)
     fallback = url_for("counter.panel") if user["role"] == "clerk" else url_for("manager.monitor")
     return redirect(safe_next(next_page, fallback))
 

@@ -17,10 +17,10 @@ from .transitions import next_status
 RESTORE_PLACES = ("behind_waiting", "original")
 RESTORE_BY = ("clerk", "manager", "kiosk")
 REASON_MAX = 200
-# A slip's QR is its tracking URL, ".../t/<ticket id>"; a scanner types it as text, sometimes with
-# stray whitespace or a keyboard layout's odd characters around it.
+# A slip's QR is its tracking URL, ".../t/<track key>" (issue 12: the key, not the public ticket id,
+# proves the slip); a scanner types it as text, sometimes with stray whitespace around it.
 TRACK_PATH = re.compile(r"/t/([A-Za-z0-9_-]{4,64})(?:[/?#]|$)")
-BARE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _queue_changed() -> Event:
@@ -99,18 +99,27 @@ def count_in_priority_ratio(queue, ticket: dict, counter: dict) -> None:
 
 # ---- late-comers --------------------------------------------------------------------------------
 
-def ticket_id_from_scan(text) -> str:
-    """The ticket id in a scanned slip QR (its tracking URL) or a typed id."""
+def track_key_from_scan(text) -> str:
+    """The tracking key in a scanned slip QR (its tracking URL) or a typed key."""
     if not isinstance(text, str) or not text.strip():
         raise QueueError("Hãy quét mã QR trên phiếu (scan the QR code on the slip)", code="scan_required")
     text = unicodedata.normalize("NFC", text.strip())
     found = TRACK_PATH.search(text)
     if found:
         return found.group(1)
-    if BARE_ID.fullmatch(text):
+    if BARE_KEY.fullmatch(text):
         return text
     raise QueueError("Không đọc được mã trên phiếu; vui lòng quét lại hoặc gặp cán bộ hướng dẫn "
                      "(the slip's code was not recognised)", code="bad_scan")
+
+
+def ticket_id_from_scan(queue, text) -> str:
+    """The id of the ticket whose slip was scanned: its tracking key must be that ticket's (404 otherwise)."""
+    row = queue.ticket_for_key(track_key_from_scan(text))
+    if row is None:
+        raise NotFound("Không tìm thấy phiếu này; vui lòng gặp cán bộ hướng dẫn (unknown slip)",
+                       code="unknown_ticket")
+    return row["id"]
 
 
 def no_show_by_number(queue, number) -> dict:

@@ -105,22 +105,26 @@ class QueueViews:
                 "estimated_wait_range_s": expected["range_s"]}
 
     def public_ticket(self, row: dict, schedule: forecast.Schedule | None = None) -> dict:
-        """A ticket as anyone holding its id may see it: no personal data."""
+        """A ticket as anyone holding its tracking key may see it: no personal data, no priority group
+        (a group such as disability or pregnancy says something about the citizen; issue 12)."""
         return {
             "id": row["id"], "number": row["number"], "service": row["service_code"],
             "service_name": row["service_name"], "service_name_en": row["service_name_en"],
             "status": row["status"], **self.ticket_forecast(row, schedule),
             "counter": row["counter_number"] if row["status"] != TicketStatus.WAITING else None,
             "counter_name": row["counter_name"] if row["status"] != TicketStatus.WAITING else None,
-            "priority": row["priority_code"],
             "issued_at": self.iso(row["issued_at"]), "called_at": self.iso(row["called_at"]),
             "rating": row["rating"],
         }
 
+    def ticket_for_staff(self, row: dict) -> dict:
+        """A ticket as staff looking it up see it: the public view and its priority group, no citizen data."""
+        return {**self.public_ticket(row), "priority": row["priority_code"]}
+
     def staff_ticket(self, row: dict) -> dict:
         """A ticket as the clerk who called it sees it, with the citizen's minimised data."""
         answer = self.public_ticket(row)
-        answer.update({
+        answer.update({"priority": row["priority_code"],
             "citizen_name": row["citizen_name"], "citizen_id_last4": row["citizen_id_last4"],
             "citizen_birth_year": row["citizen_birth_year"], "recall_count": row["recall_count"],
             "started_at": self.iso(row["started_at"]), "finished_at": self.iso(row["finished_at"]),
@@ -166,8 +170,11 @@ class QueueViews:
                 "centre": {"id": self.centre_id, "name": self.centre["name"],
                            "name_en": self.centre["name_en"]}}
 
-    def counter_snapshot(self, counter_id: int) -> dict:
-        """What a counter panel needs: its state, its current ticket and its services' queues."""
+    def counter_snapshot(self, counter_id: int, personal: bool = True) -> dict:
+        """What a counter panel needs: its state, its current ticket and its services' queues.
+
+        `personal=False` (the counter's rating tablet) shows the current ticket's number and state only:
+        no citizen data and no priority group (issue 12)."""
         counter = self.counter(counter_id)
         current = store.ticket_row(self.db, counter["current_ticket_id"]) if counter["current_ticket_id"] else None
         served = {row["service_id"] for row in store.all_rows(
@@ -175,6 +182,7 @@ class QueueViews:
         services = [s for s in self.queue_summary()["services"]]
         codes = {row["code"] for row in store.services(self.db, self.centre_id) if row["id"] in served}
         return {**self.counter_view(counter), "clerk_id": counter["clerk_id"],
-                "current": self.staff_ticket(current) if current else None,
+                "current": (self.staff_ticket(current) if personal else
+                            {key: current[key] for key in ("id", "number", "status")}) if current else None,
                 "services": [s for s in services if s["code"] in codes],
                 "waiting": sum(s["waiting"] for s in services if s["code"] in codes)}

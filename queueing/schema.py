@@ -407,3 +407,23 @@ def sockets_raised_alerts(db):
     db.execute("""CREATE TABLE raised_alerts (
                       centre_id TEXT NOT NULL, key TEXT NOT NULL, raised_at REAL NOT NULL,
                       PRIMARY KEY (centre_id, key)) WITHOUT ROWID""")
+
+
+@migrations(name="0009_keys_track_key")
+def keys_track_key(db):
+    """A ticket is proven by its `track_key` (issue 12); the never-read `citizen_id_hash` is dropped.
+
+    Ticket ids are heard by every display, so reading, tracking and rating a ticket anonymously need
+    a secret of its own: each existing ticket gets one here (old slips' `/t/<id>` links stop working,
+    which is the point). `citizen_id_hash` was written at issue and read by nothing; an ID number's
+    keyed hash is personal data without a purpose, so it is erased and its column dropped.
+    """
+    import secrets
+    db.execute("ALTER TABLE tickets ADD COLUMN track_key TEXT")
+    ids = [row[0] for row in db.execute("SELECT id FROM tickets").fetchall()]
+    db.conn.executemany("UPDATE tickets SET track_key = ? WHERE id = ?",
+                        [(secrets.token_urlsafe(16), ticket_id) for ticket_id in ids])
+    db.execute("CREATE UNIQUE INDEX tickets_track_key ON tickets (track_key)")
+    db.conn.execute("PRAGMA secure_delete = ON")  # the erased hashes are overwritten on disk, not just unlinked
+    db.execute("UPDATE tickets SET citizen_id_hash = NULL WHERE citizen_id_hash IS NOT NULL")
+    db.execute("ALTER TABLE tickets DROP COLUMN citizen_id_hash")

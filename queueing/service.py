@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from datetime import datetime, timezone
@@ -42,6 +43,14 @@ store.rollback_listeners.append(forecast.schedules.clear)
 
 def ticket_room(ticket_id: str) -> str:
     return f"ticket:{ticket_id}"
+
+
+# A ticket's tracking key: a random secret only its kiosk answer, slip and tracking link carry (issue 12).
+TRACK_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_track_key() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def counter_room(counter_id: int) -> str:
@@ -104,6 +113,20 @@ class QueueService(QueueViews):
         if row is None or row["centre_id"] != self.centre_id:
             raise NotFound("Không tìm thấy phiếu (unknown ticket)", code="unknown_ticket")
         return row
+
+    def ticket_by_key(self, ticket_id, track_key) -> dict:
+        """The ticket `ticket_id` if `track_key` is its tracking key (404 otherwise, as for an unknown id)."""
+        row = self.ticket_for_key(track_key)
+        if row is None or row["id"] != ticket_id:
+            raise NotFound("Không tìm thấy phiếu (unknown ticket)", code="unknown_ticket")
+        return row
+
+    def ticket_for_key(self, track_key) -> dict | None:
+        """The ticket a tracking key proves, or None."""
+        if not isinstance(track_key, str) or not TRACK_KEY_PATTERN.fullmatch(track_key):
+            return None
+        ticket_id = store.ticket_id_by_track_key(self.db, self.centre_id, track_key)
+        return store.ticket_row(self.db, ticket_id) if ticket_id else None
 
     def service_is_open(self, service: dict, epoch: float) -> bool:
         """Whether a service issues numbers at this moment; no hours configured means always."""
@@ -211,7 +234,7 @@ class QueueService(QueueViews):
             queue_at = max(now, store.latest_queue_time(self.db, self.centre_id, day) or now)
             ticket_id = secrets.token_urlsafe(12)
             row = {
-                "id": ticket_id, "centre_id": self.centre_id, "number_service_id": service["id"],
+                "id": ticket_id, "track_key": new_track_key(), "centre_id": self.centre_id, "number_service_id": service["id"],
                 "local_day": day, "sequence": sequence,
                 "number": format_ticket_number(service["prefix"], sequence), "service_id": service["id"],
                 "priority_group_id": priority_id, "status": TicketStatus.WAITING.value, "issued_at": now,
@@ -219,7 +242,8 @@ class QueueService(QueueViews):
                 "lang": lang, "is_demo": int(is_demo),
             }
             if citizen is not None:
-                row.update({"citizen_name": citizen.name, "citizen_id_hash": citizen.id_hash,
+                # Not the ID number's keyed hash: nothing read it (dropped by migration 0009_keys_track_key).
+                row.update({"citizen_name": citizen.name,
                             "citizen_id_last4": citizen.id_last4, "citizen_birth_year": citizen.birth_year})
             # An ordinary newcomer extends the schedule made before it (it moves nobody), so issuing costs the
             # same with 5,000 waiting as with none; a priority ticket moves others and is forecast afresh.
@@ -230,7 +254,10 @@ class QueueService(QueueViews):
             if schedule is not None:
                 schedule.add_ordinary(ticket_id, service["id"], now)
                 forecast.schedules.put(*self._schedule_key(), schedule)
-            public = self.public_ticket(store.ticket_row(self.db, ticket_id), schedule)
+            issued = store.ticket_row(self.db, ticket_id)
+            # Only this answer (to the kiosk or staff who issued it) carries the key that proves the ticket.
+            public = {**self.public_ticket(issued, schedule), "priority": issued["priority_code"],
+                      "track_key": issued["track_key"]}
             events = [queue_changed()]
         return Outcome(public, events)
 

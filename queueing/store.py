@@ -185,7 +185,7 @@ TICKET_COLUMNS = """
     t.issued_at, t.queue_at, t.first_called_at, t.called_at, t.started_at, t.finished_at,
     t.counter_id, c.number AS counter_number, c.name AS counter_name, t.clerk_id,
     t.target_counter_id, t.recall_count, t.device_id, t.lang, t.citizen_name,
-    t.citizen_id_last4, t.citizen_birth_year, t.dossier_number, t.rating, t.local_day
+    t.citizen_id_last4, t.citizen_birth_year, t.dossier_number, t.rating, t.local_day, t.track_key
 """
 TICKET_FROM = """
     FROM tickets t JOIN services s ON s.id = t.service_id
@@ -197,6 +197,11 @@ TICKET_FROM = """
 def ticket_row(db, ticket_id: str) -> dict | None:
     """One ticket with its service, priority group and counter names."""
     return one(db, f"SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id = ?", (ticket_id,))
+
+
+def ticket_id_by_track_key(db, centre_id: str, track_key: str) -> str | None:
+    """The id of the ticket this tracking key proves, if any."""
+    return scalar(db, "SELECT id FROM tickets WHERE centre_id = ? AND track_key = ?", (centre_id, track_key))
 
 
 def ticket_rows(db, centre_id: str, ticket_ids, status: str) -> list[dict]:

@@ -97,7 +97,8 @@ class Api:
         return response.json()
 
     def get(self, path: str, headers: dict | None = None) -> dict:
-        response = requests.get(self.base + path, headers=headers or {}, timeout=10)
+        # The kiosk's token by default: devices read any ticket; anonymous callers need its key (issue 12).
+        response = requests.get(self.base + path, headers=headers or self.server.kiosk, timeout=10)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -204,8 +205,8 @@ def test_kiosk_issues_a_ticket_and_returns_home(live_server, open_page):
     page.wait_for_function("() => { const qr = document.getElementById('ticket-qr');"
                            " return qr.complete && qr.naturalWidth > 0; }")
     qr_path = page.get_attribute("#ticket-qr", "src")
-    ticket_id = re.fullmatch(r"/t/([^/]+)/qr\.svg", qr_path).group(1)
-    assert api.get(f"/tickets/{ticket_id}")["number"] == "A001"
+    track_key = re.fullmatch(r"/t/([^/]+)/qr\.svg", qr_path).group(1)  # the tracking key, not the ticket id
+    assert "A001" in requests.get(f"{live_server.url}/t/{track_key}", timeout=10).text
     assert api.waiting("TP") == 1
     expect(page.get_by_role("button", name="Xong")).to_be_in_viewport()
     assert small_touch_targets(page) == []
@@ -301,7 +302,7 @@ def test_tracking_page_on_a_phone_shows_the_wait_and_follows_the_call(live_serve
     api = Api(live_server)
     first = api.issue("TP")
     second = api.issue("TP")
-    page = open_page(f"{live_server.url}/t/{second['id']}", viewport=PHONE)
+    page = open_page(f"{live_server.url}{second['track_url']}", viewport=PHONE)
     expect(page.locator("#track-number")).to_have_text(second["number"])
     expect(page.locator("#track-status")).to_have_text("Đang chờ")
     expect(page.locator("#track-ahead")).to_have_text("1")
@@ -328,6 +329,33 @@ def test_tracking_page_on_a_phone_shows_the_wait_and_follows_the_call(live_serve
     api.call_next(2)
     expect(page.locator("#track-status")).to_have_text("Mời đến quầy 2")
     expect(page.locator("#track-facts")).to_be_hidden()
+
+    # Served: the page's rating sends the ticket's key (issue 12) and is recorded.
+    api.act(2, second, "start")
+    api.act(2, second, "finish", {"procedure": "TP-01"})
+    expect(page.get_by_role("button", name="Rất hài lòng")).to_be_visible()
+    page.get_by_role("button", name="Rất hài lòng").click()
+    expect(page.locator("#track-rating")).to_be_hidden()
+    expect(page.locator("#track-rating-message")).to_have_text("Cảm ơn Ông/Bà!")
+    assert api.get(f"/tickets/{second['id']}")["rating"] == 3
+
+    # A rating that does not get through is never silent: the page says so, and a second try records it.
+    restored = api.post(f"/tickets/{first['id']}/restore", api.clerk("quay2"))
+    assert restored["ticket"]["status"] == "waiting"
+    api.call_next(2)
+    api.act(2, first, "start")
+    api.act(2, first, "finish", {"procedure": "TP-01"})
+    other = open_page(f"{live_server.url}{first['track_url']}", viewport=PHONE)
+    expect(other.get_by_role("button", name="Hài lòng", exact=True)).to_be_visible()
+    other.context.set_offline(True)
+    other.get_by_role("button", name="Không hài lòng").click()
+    expect(other.locator("#track-rating-message")).to_contain_text("Chưa ghi nhận được đánh giá")
+    expect(other.locator("#track-rating-message")).to_contain_text("Không kết nối được máy chủ")
+    assert api.get(f"/tickets/{first['id']}")["rating"] is None
+    other.context.set_offline(False)
+    other.get_by_role("button", name="Hài lòng", exact=True).click()
+    expect(other.locator("#track-rating-message")).to_have_text("Cảm ơn Ông/Bà!")
+    assert api.get(f"/tickets/{first['id']}")["rating"] == 2
 
 
 # ---- counter panel --------------------------------------------------------------------------------

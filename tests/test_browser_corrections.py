@@ -55,11 +55,11 @@ def test_kiosk_im_back_restores_a_no_show_from_the_scanned_slip(live_server, ope
     expect(page.locator("#screen-back")).to_be_visible()
     expect(page.locator("#back-result")).to_have_text(re.compile("mã QR trên phiếu"))
     # the scanner types the slip's QR (its tracking URL) and Enter into the focused hidden field
-    page.keyboard.type(f"{live_server.url}/t/{ticket['id']}")
+    page.keyboard.type(f"{live_server.url}{ticket['track_url']}")
     page.keyboard.press("Enter")
     expect(page.locator("#back-result")).to_have_text(f"Số {ticket['number']} đã được xếp lại vào hàng chờ. "
                                                       "Còn 0 người trước Ông/Bà.")
     assert api.get(f"/tickets/{ticket['id']}")["status"] == "waiting"
-    page.keyboard.type(f"{live_server.url}/t/{ticket['id']}")  # scanned again: already waiting
+    page.keyboard.type(f"{live_server.url}{ticket['track_url']}")  # scanned again: already waiting
     page.keyboard.press("Enter")
     expect(page.locator("#back-result")).to_contain_text("vẫn đang chờ")

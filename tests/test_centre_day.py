@@ -42,7 +42,7 @@ def test_one_counter_two_services_transfers_a_following_phone_and_the_days_close
             moved.set()
     phone.connect(base, transports=["websocket"], wait_timeout=10)
     try:
-        assert phone.call("track", newcomer["id"], timeout=10) == {"ok": True}
+        assert phone.call("track", newcomer["track_key"], timeout=10) == {"ok": True}
         first = post(f"{base}/api/v1/counters/5/call-next", counter5).json()["ticket"]
         assert first["id"] == kd[0]["id"]
         assert moved.wait(5), updates

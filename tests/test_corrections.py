@@ -272,14 +272,24 @@ def test_restored_then_served_counts_once_as_called_and_as_served(queue, db, ope
     assert queue.ticket(ticket["id"])["first_called_at"] == ticket_issue_queue_at(db, ticket["id"]) + 60
 
 
-def test_scanned_slip_text_gives_the_ticket_id():
-    from queueing.corrections import ticket_id_from_scan
-    assert ticket_id_from_scan("http://192.168.1.10:5000/t/3f9a2c7e1b4d4e0f8a6b5c2d\n") == "3f9a2c7e1b4d4e0f8a6b5c2d"
-    assert ticket_id_from_scan("  /t/abc_DEF-123456?lang=en ") == "abc_DEF-123456"
-    assert ticket_id_from_scan("abc_DEF-123456") == "abc_DEF-123456"
-    for bad in ("", "   ", None, "xin chào", "http://x/t/"):
+def test_scanned_slip_text_gives_the_tracking_key():
+    from queueing.corrections import track_key_from_scan
+    assert track_key_from_scan("http://192.168.1.10:5000/t/3f9a2c7e1b4d4e0f8a6b5c2d\n") == "3f9a2c7e1b4d4e0f8a6b5c2d"
+    assert track_key_from_scan("  /t/abc_DEF-123456789?lang=en ") == "abc_DEF-123456789"
+    assert track_key_from_scan("abc_DEF-1234567890") == "abc_DEF-1234567890"
+    for bad in ("", "   ", None, "xin chào", "http://x/t/", "abc_DEF-12345"):
         with pytest.raises(QueueError):
-            ticket_id_from_scan(bad)
+            track_key_from_scan(bad)
+
+
+def test_a_scanned_slip_names_its_ticket_by_key_never_by_id(queue):
+    """Issue 12: the slip's QR carries the key; a URL with the (public) ticket id restores nothing."""
+    from queueing.corrections import ticket_id_from_scan
+    ticket = queue.issue_ticket("TP").result
+    assert ticket_id_from_scan(queue, f"http://192.168.1.10:5000/t/{ticket['track_key']}") == ticket["id"]
+    with pytest.raises(QueueError) as by_id:
+        ticket_id_from_scan(queue, f"http://192.168.1.10:5000/t/{ticket['id']}")
+    assert by_id.value.code == "unknown_ticket" and by_id.value.status == 404
 
 
 # ---- priority corrections ------------------------------------------------------------------------

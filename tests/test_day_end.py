@@ -418,7 +418,8 @@ def test_the_admin_pages_list_add_and_remove_holidays_with_an_audit_row(app, cli
         db = store.connect(app.config["DATABASE"])
         user = accounts.user_by_id(db, store.scalar(db, "SELECT id FROM users WHERE username = 'admin'"))
         db.conn.close()
-        session.update({"user_id": user["id"], "password_hash_tail": user["password_hash"][-16:], "csrf": "c"})
+        session.update({"user_id": user["id"], "password_hash_tail": user["password_hash"][-16:], "csrf": "c",
+                        "seen_at": app.config["CLOCK"]()})
     page = client.get("/manager/admin/holidays")
     assert page.status_code == 200 and "Lịch nghỉ lễ" in page.get_data(as_text=True)
     added = client.post("/manager/admin/holidays", data={"date": "2026-12-31", "name": "Tất niên", "csrf_token": "c"})
@@ -451,7 +452,7 @@ def test_the_app_factory_starts_the_closer_which_expires_leftovers_before_the_fi
     application = create_app({"INSTANCE": str(folder), "DATABASE": str(folder / "luot.sqlite3"), "TTS": "none",
                               "CLOCK": clock, "SECRET_KEY": "x" * 32, "TESTING": True, "DAY_CLOSER": True})
     try:
-        answer = application.test_client().get(f"/api/v1/tickets/{leftover['id']}")
+        answer = application.test_client().get(f"/api/v1/tickets/{leftover['id']}?key={leftover['track_key']}")
         assert answer.json["status"] == "expired"
     finally:
         application.extensions["luot_day_closer"].stop()

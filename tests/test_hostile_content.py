@@ -137,7 +137,7 @@ def test_hostile_names_go_kiosk_to_counter_to_manager_as_text(server, browser):
         kiosk.close()
     db = store.connect(server.folder / "luot.sqlite3")
     try:
-        ticket_id, stored_name = store.one(db, "SELECT id, citizen_name FROM tickets").values()
+        track_key, stored_name = store.one(db, "SELECT track_key, citizen_name FROM tickets").values()
     finally:
         db.conn.close()
     assert stored_name == HOSTILE_NAME  # kept as data; only its rendering must be safe
@@ -145,7 +145,7 @@ def test_hostile_names_go_kiosk_to_counter_to_manager_as_text(server, browser):
     # ---- the phone's tracking page and the hall's display
     public = Watch(browser)
     try:
-        public.page.goto(f"{server.url}/t/{ticket_id}")
+        public.page.goto(f"{server.url}/t/{track_key}")
         public.check("A001", PAYLOADS["service"])
         public.page.goto(f"{server.url}/display")
         expect(public.page.locator("#notice-text")).to_have_text(PAYLOADS["notice"])

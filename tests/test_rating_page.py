@@ -75,7 +75,7 @@ def test_rating_page_lights_up_and_records_the_score(live_server, open_page):
     expect(page.locator("#rate-thanks")).to_be_visible()
     expect(ask).to_be_hidden()
     screenshot(page, "rate-thanks.png")
-    answer = requests.get(f"{live_server.url}/api/v1/tickets/{ticket['id']}", timeout=10).json()
+    answer = requests.get(f"{live_server.url}/api/v1/tickets/{ticket['id']}?key={ticket['track_key']}", timeout=10).json()
     assert answer["rating"] == 3
 
     # Recorded against the ticket, the counter and the clerk who served it.
@@ -117,7 +117,7 @@ def test_rating_page_returns_to_idle_without_an_answer(live_server, open_page):
     page.clock.run_for(2_000)
     expect(page.locator("#rate-idle")).to_be_visible()
     expect(page.locator("#rate-ask")).to_be_hidden()
-    assert requests.get(f"{live_server.url}/api/v1/tickets/{ticket['id']}", timeout=10).json()["rating"] is None
+    assert requests.get(f"{live_server.url}/api/v1/tickets/{ticket['id']}?key={ticket['track_key']}", timeout=10).json()["rating"] is None
 
 
 def test_rating_page_needs_its_own_counters_token(live_server, open_page):

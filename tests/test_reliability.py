@@ -355,12 +355,14 @@ def test_kill_9_in_the_middle_of_the_load_loses_no_acknowledged_ticket(stress_ce
         waiting_before = sorted((row for row in stored.values() if row["status"] == "waiting"),
                                 key=lambda row: (row["queue_at"], row["id"]))
         for ticket_id, ticket in acknowledged.items():
-            public = requests.get(f"{restarted.url}/api/v1/tickets/{ticket_id}", timeout=10).json()
+            public = requests.get(f"{restarted.url}/api/v1/tickets/{ticket_id}", timeout=10,
+                                  headers={"Authorization": "Bearer " + stress_centre.kiosk_tokens[0]}).json()
             assert public["number"] == ticket["number"] and public["issued_at"] == ticket["issued_at"]
         # queue order unchanged: each service's waiting tickets have 0, 1, 2… ahead in number order
         by_service = defaultdict(list)
         for row in waiting_before:
-            public = requests.get(f"{restarted.url}/api/v1/tickets/{row['id']}", timeout=10).json()
+            public = requests.get(f"{restarted.url}/api/v1/tickets/{row['id']}", timeout=10,
+                                  headers={"Authorization": "Bearer " + stress_centre.kiosk_tokens[0]}).json()
             by_service[public["service"]].append((row["sequence"], public["position"]))
         for service, places in by_service.items():
             places.sort()

@@ -83,9 +83,16 @@ ROWS = [
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", everyone()),
     Row("GET", "/api/v1/assistant/greeting", "/api/v1/assistant/greeting", everyone()),
     Row("POST", "/api/v1/assistant/ask", "/api/v1/assistant/ask", everyone(), body={"text": "làm giấy khai sinh"}),
-    Row("GET", "/api/v1/tickets/<ticket_id>", "/api/v1/tickets/{W1}", everyone()),
+    # Issue 12: ids are public (displays hear them); anonymous callers prove a ticket with its track_key.
+    Row("GET", "/api/v1/tickets/<ticket_id>", "/api/v1/tickets/{W1}", {**everyone(), "anonymous": 404},
+        note="by id: staff and devices; anonymously 404"),
+    Row("GET", "/api/v1/tickets/<ticket_id>", "/api/v1/tickets/{W1}?key={W1key}", everyone(),
+        note="with its key: anyone"),
+    Row("POST", "/api/v1/tickets/<ticket_id>/rating", "/api/v1/tickets/{D}/rating",
+        {**only(["tablet"]), "anonymous": 404}, body={"score": 3},
+        note="without the key only the counter-1 tablet (it served there); the id alone rates nothing"),
     Row("POST", "/api/v1/tickets/<ticket_id>/rating", "/api/v1/tickets/{D}/rating", everyone(),
-        body={"score": 3}, note="the ticket holder rates; the counter-1 tablet may (it served there)"),
+        body={"score": 3, "key": "{Dkey}"}, note="the ticket holder rates with its key"),
     Row("POST", "/api/v1/auth/login", "/api/v1/auth/login", everyone(401),
         body={"username": 1, "password": 1}, note="only the credentials decide",
         counts_failures=True),
@@ -161,8 +168,10 @@ ROWS = [
     Row("POST", "/login", "/login", everyone(401), form={"username": "nobody", "password": "wrong-password"},
         counts_failures=True),
     Row("POST", "/logout", "/logout", everyone(302), form={}),
-    Row("GET", "/t/<ticket_id>", "/t/{W1}", everyone()),
-    Row("GET", "/t/<ticket_id>/qr.svg", "/t/{W1}/qr.svg", everyone()),
+    Row("GET", "/t/<track_key>", "/t/{W1key}", everyone()),
+    Row("GET", "/t/<track_key>", "/t/{W1}", everyone(404), note="an old tracking link by ticket id"),
+    Row("GET", "/t/<track_key>/qr.svg", "/t/{W1key}/qr.svg", everyone()),
+    Row("GET", "/t/<track_key>/qr.svg", "/t/{W1}/qr.svg", everyone(404)),
     Row("GET", "/rate/<int:counter_number>", "/rate/1", everyone()),
     Row("GET", "/audio/<key>.wav", "/audio/none.wav", everyone(404)),
     Row("GET", "/static/<path:filename>", "/static/js/common.js", everyone()),
@@ -278,6 +287,7 @@ def world(tmp_path_factory, app_instance_template):
                                         "slip": "{}", "created_at": now, "updated_at": now})
     configuration = admin.export_configuration(db, centre.DEMO_CENTRE_ID)
     ids = {"D": done["id"], "T1": called["id"], "W1": waiting[0]["id"], "W2": waiting[1]["id"],
+           "Dkey": done["track_key"], "W1key": waiting[0]["track_key"],
            "spare": store.scalar(db, "SELECT id FROM devices WHERE name = 'Màn hình dự phòng'"),
            "quay6": clerk_id(db, 6), **users, "configuration": configuration}
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -301,6 +311,9 @@ def request_as(world: World, role: str, row: Row):
         if role != "anonymous":
             headers["Authorization"] = "Bearer " + world.tokens[role]
         body = world.ids["configuration"] if row.body == "configuration" else row.body
+        if isinstance(body, dict):  # "{Dkey}" and the like name a prepared ticket's key
+            body = {key: world.url(Row("", "", value, {})) if isinstance(value, str) and value.startswith("{")
+                    else value for key, value in body.items()}
         return client.open(url, method=row.method, json=body, headers=headers)
     with client.session_transaction() as session:  # pages: a browser session with its CSRF token
         session["csrf"] = CSRF
@@ -310,6 +323,7 @@ def request_as(world: World, role: str, row: Row):
             db.conn.close()
             session["user_id"] = user["id"]
             session["password_hash_tail"] = user["password_hash"][-16:]
+            session["seen_at"] = world.clock()
     if row.method == "GET":
         return client.get(url)
     return client.open(url, method=row.method, data={**(row.form or {}), "csrf_token": CSRF})
@@ -355,7 +369,7 @@ def test_http_role_matrix(world, row):
 
 SOCKET_EVENTS = {
     # event: (payload, roles allowed) — the others get {"code": "forbidden"} and change nothing
-    "track": (lambda world: world.ids["W1"], ROLES),
+    "track": (lambda world: world.ids["W1key"], ROLES),  # by key; by id: test_track_by_id_is_for_staff_only
     "watch_counter": (lambda world: 1, ["tablet", "clerk1", "manager", "admin"]),
     "printer_ready": (lambda world: {"printer": "agent", "width": 576}, ["printer"]),
     "print_result": (lambda world: {"job_id": "job-1", "ok": True, "error": None}, ["printer"]),
@@ -400,6 +414,22 @@ def test_socket_event_role_matrix(world, event):
     pytest.matrix_cells = getattr(pytest, "matrix_cells", 0) + len(ROLES)
 
 
+def test_track_by_id_is_for_staff_only(world):
+    """Ticket ids are heard by every display: following one by its id alone is refused unless staff (issue 12)."""
+    for role in ROLES:
+        world.restore()
+        client = connect(world, role)
+        client.get_received()
+        answer = client.emit("track", world.ids["W1"], callback=True)
+        if role in STAFF:
+            assert answer == {"ok": True}, role
+        else:
+            assert answer.get("code") == "unknown_ticket", (role, answer)
+            assert not any(m["name"] == "ticket_updated" for m in client.get_received()), role
+        client.disconnect()
+    pytest.matrix_cells = getattr(pytest, "matrix_cells", 0) + len(ROLES)
+
+
 def test_socket_connections_see_only_what_they_may(world):
     world.restore()
     assert not web.socketio.test_client(world.app, auth={"token": "forged"}).is_connected()
@@ -407,9 +437,12 @@ def test_socket_connections_see_only_what_they_may(world):
     for role, client in clients.items():
         snapshot = next(m["args"][0] for m in client.get_received() if m["name"] == "snapshot")
         assert {"services", "counters", "recent_calls"} <= set(snapshot), role
-        # the citizen's name reaches only the counter that called the ticket (its clerk and tablet)
+        # the citizen's name reaches only the clerk of the counter that called the ticket; its rating
+        # tablet sees the number and nothing personal (issue 12)
         citizen = (snapshot.get("counter") or {}).get("current") or {}
-        assert (citizen.get("citizen_name") == "LÊ VĂN CƯỜNG") == (role in ("clerk1", "tablet")), role
+        assert (citizen.get("citizen_name") == "LÊ VĂN CƯỜNG") == (role == "clerk1"), role
+        if role == "tablet":
+            assert citizen == {"id": world.ids["T1"], "number": "A002", "status": "called"}
         assert ("alerts" in snapshot) == (role in MANAGERS), role
         assert "citizen_name" not in str({k: v for k, v in snapshot.items() if k != "counter"}), role
     http = world.app.test_client()

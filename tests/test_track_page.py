@@ -33,7 +33,7 @@ def test_with_an_open_counter_the_page_shows_the_range_in_minutes(client, api):
     for _ in range(3):
         api.issue("TP")
     ticket = api.issue("TP")
-    public = client.get(f"/api/v1/tickets/{ticket['id']}").get_json()
+    public = client.get(f"/api/v1/tickets/{ticket['id']}?key={ticket['track_key']}").get_json()
     assert public["position"] == 3 and public["estimated_wait_range_s"] is not None
     low, high = wait_range_minutes(public["estimated_wait_range_s"])
     html = client.get(ticket["track_url"]).get_data(as_text=True)
@@ -51,12 +51,12 @@ def test_tracking_over_socketio_answers_with_the_forecast(app, client, api):
     waiting = api.issue("TP")
     phone = web.socketio.test_client(app)
     phone.get_received()
-    assert phone.emit("track", waiting["id"], callback=True) == {"ok": True}
+    assert phone.emit("track", waiting["track_key"], callback=True) == {"ok": True}
     update = [m for m in phone.get_received() if m["name"] == "ticket_updated"][0]["args"][0]
     assert (update["position"], update["estimated_wait_s"], update["estimated_wait_range_s"]) == (0, None, None)
     client.post("/api/v1/counters/2/sign-in", headers=api.headers("quay2"))
     later = api.issue("TP")
-    assert phone.emit("track", later["id"], callback=True) == {"ok": True}
+    assert phone.emit("track", later["track_key"], callback=True) == {"ok": True}
     update = [m for m in phone.get_received() if m["name"] == "ticket_updated"][-1]["args"][0]
     assert update["position"] == 1 and update["estimated_wait_s"] > 0
     low_s, high_s = update["estimated_wait_range_s"]

@@ -145,7 +145,7 @@
     $("ticket-ahead").textContent = String(ticket.position);
     $("ticket-wait").textContent = ticketWait(ticket);
     $("ticket-wait").classList.toggle("no-forecast", ticket.estimated_wait_s === null);
-    $("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
+    $("ticket-qr").src = ticket.track_url + "/qr.svg";
     $("print-status").textContent = ticket.print && ticket.print.message ? ticket.print.message : "";
     $("print-status").hidden = !$("print-status").textContent;
     show("screen-ticket");

@@ -1,7 +1,8 @@
 /* Phone tracking page: follows one ticket live over Socket.IO; no personal data. */
 "use strict";
 (function () {
-  var data = Luot.pageData(), T = data.texts, lang = data.lang, ticket = data.ticket;
+  // The tracking key proves this ticket (the id is public: displays hear it); it reads, follows and rates it.
+  var data = Luot.pageData(), T = data.texts, lang = data.lang, ticket = data.ticket, key = data.key;
   var STATUS = {
     vi: {waiting: "Đang chờ", called: "Mời đến quầy", serving: "Đang được phục vụ", done: "Đã hoàn thành",
          no_show: "Đã qua lượt (vắng mặt)", expired: "Đã hết hạn (hết ngày làm việc)"},
@@ -30,17 +31,32 @@
     if (!rating.hidden) {
       RATINGS.forEach(function (option) {
         rating.appendChild(Luot.el("button", {type: "button", className: "big rate-" + option[0], text: option[1],
-          onclick: function () {
-            Luot.api("POST", "/tickets/" + encodeURIComponent(ticket.id) + "/rating", {score: option[0]})
-              .then(function (response) { if (response.ok) render({rating: option[0]}); });
-          }}));
+          onclick: function () { rate(option[0]); }}));
       });
     }
     if (ticket.status === "called" && navigator.vibrate) navigator.vibrate([300, 100, 300]);
   }
 
+  function ratingMessage(text) {
+    $("track-rating-message").textContent = text || "";
+    $("track-rating-message").hidden = !text;
+  }
+
+  // A citizen's rating never fails silently: a refusal (or no connection) is said on the page.
+  function rate(score) {
+    var buttons = $("track-rating").querySelectorAll("button");
+    Array.prototype.forEach.call(buttons, function (button) { button.disabled = true; });
+    Luot.api("POST", "/tickets/" + encodeURIComponent(ticket.id) + "/rating", {score: score, key: key})
+      .then(function (response) {
+        if (response.ok) { render({rating: score}); ratingMessage(T.rate_thanks); return; }
+        ratingMessage(T.rate_failed + " " + ((response.data && response.data.error) || response.status));
+        if (response.data && response.data.code === "already_rated") { render({rating: ticket.rating || score}); return; }
+        Array.prototype.forEach.call(buttons, function (button) { button.disabled = false; });
+      });
+  }
+
   var socket = Luot.connect({handlers: {
-    connect: function () { socket.emit("track", ticket.id); },
+    connect: function () { socket.emit("track", key); },
     // The server pushes this ticket's place and wait after every queue change (batched), so the page no
     // longer asks again on each `queue_changed`: with hundreds of phones that was a forecast per phone per change.
     ticket_updated: function (update) { if (update.id === ticket.id) render(update); }
