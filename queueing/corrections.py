@@ -10,7 +10,8 @@ import re
 import unicodedata
 
 from . import store
-from .model import Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError, TicketStatus
+from .events import queue_changed_marker
+from .model import Conflict, CounterState, Forbidden, NotFound, Outcome, QueueError, TicketStatus
 from .numbering import local_day
 from .transitions import next_status
 
@@ -21,11 +22,6 @@ REASON_MAX = 200
 # stray whitespace or a keyboard layout's odd characters around it.
 TRACK_PATH = re.compile(r"/t/([A-Za-z0-9_-]{4,64})(?:[/?#]|$)")
 BARE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-
-
-def _queue_changed() -> Event:
-    # service.queue_changed(), rebuilt here: importing it would make the two modules import each other.
-    return Event("queue_changed", {}, ("*",))
 
 
 def _label(counter: dict) -> str:
@@ -174,7 +170,7 @@ def restore_no_show(queue, ticket_id=None, number=None, by: str = "clerk", count
         if device_id is not None:
             detail["device"] = device_id
         queue._log(ticket, "restored", to_status.value, counter_id, user_id, detail, at=now)
-        events = queue._ticket_events(ticket["id"]) + [_queue_changed()]
+        events = queue._ticket_events(ticket["id"]) + [queue_changed_marker()]
         result = {"ticket": queue.public_ticket(store.ticket_row(queue.db, ticket["id"]))}
     return Outcome(result, events)
 
@@ -209,6 +205,6 @@ def change_priority(queue, ticket_id, priority, reason, user_id: int, is_manager
         if ticket["counter_id"] and ticket["status"] != TicketStatus.WAITING:
             events += queue._counter_events(ticket["counter_id"])
         else:
-            events.append(_queue_changed())
+            events.append(queue_changed_marker())
         result = {"ticket": queue.staff_ticket(store.ticket_row(queue.db, ticket["id"]))}
     return Outcome(result, events)

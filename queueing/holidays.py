@@ -82,7 +82,7 @@ def _clean_name(value, label: str, required: bool) -> str:
 
 def add_holiday(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Add (or rename) one closed day; audited as `holidays.create` / `holidays.update`."""
-    from .admin import audit
+    from .audit import record_change as audit
     if not isinstance(data, dict):
         raise QueueError("Dữ liệu ngày nghỉ không hợp lệ (body must be an object)", code="bad_request")
     day = _clean_day(data.get("date"))
@@ -102,7 +102,7 @@ def add_holiday(db, centre_id: str, user_id, data: dict, now: float | None = Non
 
 def remove_holiday(db, centre_id: str, user_id, day, now: float | None = None) -> Outcome:
     """Make a day a working day again; audited as `holidays.delete`."""
-    from .admin import audit
+    from .audit import record_change as audit
     day = _clean_day(day)
     with store.write_lock(db):
         before = holiday_on(db, centre_id, day)

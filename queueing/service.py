@@ -9,6 +9,9 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from . import closing, corrections, forecast, store
+# The rooms and the tracking payload are re-exported here for the screens (api/events.py).
+from .events import (ALL, counter_changed, counter_room, queue_changed_marker, rating_recorded,  # noqa: F401
+                     rating_requested, ticket_called, ticket_room, ticket_updated, tracking_view)
 from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
@@ -33,35 +36,10 @@ DEFAULT_SETTINGS = {
 }
 
 PAUSE_REASONS = {"break": "Nghỉ giải lao", "meeting": "Họp", "system": "Sự cố hệ thống", "other": "Khác"}
+PAUSE_REASONS_EN = {"break": "Break", "meeting": "Meeting", "system": "System problem", "other": "Other"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-ALL = ("*",)  # every connected client
-
 store.rollback_listeners.append(forecast.schedules.clear)
-
-
-def ticket_room(ticket_id: str) -> str:
-    return f"ticket:{ticket_id}"
-
-
-def counter_room(counter_id: int) -> str:
-    return f"counter:{counter_id}"
-
-
-TRACKED_FIELDS = ("id", "number", "status", "position", "estimated_wait_s", "estimated_wait_range_s", "counter",
-                  "counter_name", "rating")
-
-
-def tracking_view(public: dict) -> dict:
-    """What a citizen's tracking page is told about their ticket (the `ticket_updated` payload)."""
-    return {key: public[key] for key in TRACKED_FIELDS}
-
-
-def queue_changed() -> Event:
-    """The waiting counts changed. Its payload, `QueueService.queue_summary()`, is made by whoever
-    sends it, after the commit (web.NewestSummary): it then shows the newest committed state, and a
-    burst of changes costs one summary instead of one per change."""
-    return Event("queue_changed", {}, ALL)
 
 
 class QueueService(QueueViews):
@@ -134,22 +112,17 @@ class QueueService(QueueViews):
 
     def _ticket_events(self, ticket_id: str) -> list[Event]:
         row = store.ticket_row(self.db, ticket_id)
-        return [Event("ticket_updated", tracking_view(self.public_ticket(row)), (ticket_room(ticket_id),))]
+        return [ticket_updated(self.public_ticket(row))]
 
     def tracking_updates(self, ticket_ids) -> list[Event]:
         """`ticket_updated` for each of these tickets still waiting, all from one forecast: after a call,
         every phone following its ticket learns its new place at the cost of one simulation."""
         schedule = self.schedule()
-        return [Event("ticket_updated", tracking_view(self.public_ticket(row, schedule)), (ticket_room(row["id"]),))
+        return [ticket_updated(self.public_ticket(row, schedule))
                 for row in store.ticket_rows(self.db, self.centre_id, ticket_ids, status=TicketStatus.WAITING.value)]
 
     def _counter_events(self, counter_id: int, state_changed: bool = False) -> list[Event]:
-        counter = self.counter(counter_id)
-        # Hall displays hear it only when the counter opens, pauses or closes (it dims there at once):
-        # a call already reaches them as `ticket_called`, and every other message per call to every
-        # display is work for the server at the moment the call is pushed (bench/RESULTS.md).
-        rooms = ("monitor", counter_room(counter_id)) + (("display",) if state_changed else ())
-        return [Event("counter_changed", self.counter_view(counter), rooms)]
+        return [counter_changed(self.db, self.tz, self.counter(counter_id), state_changed=state_changed)]
 
     def _call_event(self, ticket_id: str) -> Event:
         row = store.ticket_row(self.db, ticket_id)
@@ -161,7 +134,7 @@ class QueueService(QueueViews):
                                       recall_count=row["recall_count"]),
             "lang": lang, "repeat": self.settings["announcement_repeat"], "audio_url": None,
         }
-        return Event("ticket_called", payload, ("display", "monitor"))
+        return ticket_called(payload)
 
     def _log(self, ticket: dict, kind: str, to_status, counter_id=None, clerk_id=None, detail=None,
              at: float | None = None) -> None:
@@ -211,7 +184,7 @@ class QueueService(QueueViews):
                 schedule.add_ordinary(ticket_id, service["id"], now)
                 forecast.schedules.put(*self._schedule_key(), schedule)
             public = self.public_ticket(store.ticket_row(self.db, ticket_id), schedule)
-            events = [queue_changed()]
+            events = [queue_changed_marker()]
         return Outcome(public, events)
 
     def _priority_id(self, priority) -> int | None:
@@ -263,7 +236,7 @@ class QueueService(QueueViews):
                 self._set_counter(counter["id"], clerk_id=clerk_id, state=CounterState.OPEN.value,
                                   pause_reason=None)
                 self._counter_log(counter["id"], "signed_in", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -282,7 +255,7 @@ class QueueService(QueueViews):
             self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
                               pause_reason=None, current_ticket_id=None)
             self._counter_log(counter["id"], "signed_out", clerk_id)
-            events += self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events += self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -297,7 +270,7 @@ class QueueService(QueueViews):
             if counter["state"] != CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
                 self._counter_log(counter["id"], "paused", clerk_id, reason)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -308,7 +281,7 @@ class QueueService(QueueViews):
             if counter["state"] == CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
                 self._counter_log(counter["id"], "resumed", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -388,7 +361,7 @@ class QueueService(QueueViews):
 
     def _after_call(self, ticket_id: str, counter_id: int) -> list[Event]:
         return ([self._call_event(ticket_id)] + self._ticket_events(ticket_id) + self._counter_events(counter_id)
-                + [queue_changed()])
+                + [queue_changed_marker()])
 
     def _ticket_at_counter(self, ticket_id, counter_id, clerk_id) -> tuple[dict, dict]:
         counter = self._counter_of_clerk(counter_id, clerk_id)
@@ -478,8 +451,7 @@ class QueueService(QueueViews):
                       {"procedures": list(dict.fromkeys(codes))}, at=now)
             store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter["id"],))
             events = (self._ticket_events(ticket["id"]) + self._counter_events(counter["id"])
-                      + [Event("rating_requested", {"ticket_id": ticket["id"], "number": ticket["number"]},
-                               (counter_room(counter["id"]),))])
+                      + [rating_requested(ticket, counter["id"])])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
@@ -507,10 +479,9 @@ class QueueService(QueueViews):
             self._requeue(ticket, counter["id"], clerk_id, "transferred",
                           service_id=target_service_id, target_counter_id=target_counter_id,
                           detail={"to_service": service, "to_counter": target_counter_id})
-            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [queue_changed()]
+            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [queue_changed_marker()]
             if target_counter_id:
-                events += [Event("counter_changed", self.counter_view(self.counter(target_counter_id)),
-                                 (counter_room(target_counter_id),))]
+                events.append(counter_changed(self.db, self.tz, self.counter(target_counter_id), to_monitor=False))
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
@@ -542,8 +513,6 @@ class QueueService(QueueViews):
                 raise Conflict("Phiếu này đã được đánh giá (already rated)", code="already_rated")
             store.execute(self.db, "UPDATE tickets SET rating = ? WHERE id = ?", (score, ticket["id"]))
             self._log(ticket, "rated", ticket["status"], ticket["counter_id"], ticket["clerk_id"], {"score": score})
-            events = self._ticket_events(ticket["id"]) + [
-                Event("rating_recorded", {"ticket_id": ticket["id"], "score": score},
-                      ("monitor", counter_room(ticket["counter_id"])))]
+            events = self._ticket_events(ticket["id"]) + [rating_recorded(ticket["id"], score, ticket["counter_id"])]
             result = self.public_ticket(store.ticket_row(self.db, ticket["id"]))
         return Outcome(result, events)

@@ -307,7 +307,7 @@ def service_queues(db, centre_id: str) -> list[dict]:
                   (SELECT COUNT(*) FROM tickets t
                    WHERE t.centre_id = s.centre_id AND t.status = 'waiting' AND t.service_id = s.id) AS waiting,
                   (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id
-                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS serving
+                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS open_counters
            FROM services s WHERE s.centre_id = ? AND s.active = 1 ORDER BY s.sort_order, s.code""",
         (centre_id,),
     )

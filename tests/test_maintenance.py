@@ -11,7 +11,7 @@ import threading
 import pytest
 import requests
 
-from queueing import centre, maintenance, store
+from queueing import audit, centre, maintenance, store
 from queueing.citizen import minimise, parse_card_qr
 from queueing.service import QueueService
 from tests.conftest import ROOT, LiveServer, counter_id
@@ -61,7 +61,7 @@ def test_purge_erases_citizen_data_after_the_retention_period_and_keeps_the_tick
     # the numbers and the event log stay for the statistics
     assert store.scalar(db, "SELECT COUNT(*) FROM tickets") == 3
     assert store.scalar(db, "SELECT COUNT(*) FROM ticket_events") == events_before
-    purged = maintenance.audit_entries(db, centre.DEMO_CENTRE_ID, action=maintenance.ACTION_CITIZEN_PURGED)
+    purged = audit.entries(db, centre.DEMO_CENTRE_ID, None, oldest_first=True, action=maintenance.ACTION_CITIZEN_PURGED)
     assert len(purged) == 1 and purged[0]["detail"]["tickets"] == 1
     # idempotent: nothing more to erase
     assert maintenance.purge_citizen_data(db, centre.DEMO_CENTRE_ID, clock(), 30) == 0
@@ -142,7 +142,7 @@ def test_citizen_views_are_logged_once_per_viewer_and_ticket(db, queue, clock):
     assert maintenance.record_citizen_view(db, centre.DEMO_CENTRE_ID, clock(), "user", admin, ticket["id"], "x")
     assert not maintenance.record_citizen_view(db, centre.DEMO_CENTRE_ID, clock(), "user", admin, ticket["id"], "y")
     assert maintenance.record_citizen_view(db, centre.DEMO_CENTRE_ID, clock(), "device", 1, ticket["id"], "z")
-    entries = maintenance.audit_entries(db, centre.DEMO_CENTRE_ID, ticket_id=ticket["id"])
+    entries = audit.entries(db, centre.DEMO_CENTRE_ID, None, include_views=True, oldest_first=True, ticket_id=ticket["id"])
     assert [(e["username"], e["device_id"], e["detail"]["via"]) for e in entries] == [("admin", None, "x"),
                                                                                        (None, 1, "z")]
 
@@ -162,7 +162,7 @@ def test_api_logs_who_saw_a_citizen_name(client, api, app):
     assert client.get("/api/v1/counters/1", headers=admin).json["current"]["citizen_name"] == "LÊ VĂN CƯỜNG"
     db = store.connect(app.config["DATABASE"])
     try:
-        entries = maintenance.audit_entries(db, centre.DEMO_CENTRE_ID, action=maintenance.ACTION_CITIZEN_VIEWED)
+        entries = audit.entries(db, centre.DEMO_CENTRE_ID, None, oldest_first=True, action=maintenance.ACTION_CITIZEN_VIEWED)
     finally:
         db.conn.close()
     assert [(e["username"], e["ticket_id"], e["detail"]["via"]) for e in entries] == [
