@@ -91,7 +91,7 @@ class Printing:
 
     def _record(self, db, job_id, ticket, device_id, slip) -> None:
         now = self.clock()
-        with store.write_lock(db):
+        with store.transaction(db):
             store.insert(db, "print_jobs", {"id": job_id, "centre_id": self._centre(db, ticket["id"]),
                                             "ticket_id": ticket["id"], "device_id": device_id, "status": "pending",
                                             "slip": store.dumps(slip.to_dict()), "created_at": now,
@@ -112,7 +112,7 @@ class Printing:
         """Record a job's result (from a spooler thread or an agent) and alert the monitor on failure."""
         db = store.connect(self.database)
         try:
-            with store.write_lock(db):
+            with store.transaction(db):
                 job = store.one(db, """SELECT j.*, d.name AS device_name, t.number FROM print_jobs j
                                        JOIN devices d ON d.id = j.device_id JOIN tickets t ON t.id = j.ticket_id
                                        WHERE j.id = ?""", (job_id,))
@@ -130,7 +130,7 @@ class Printing:
     def pending_for_agent(self, db, agent_id: int) -> list[dict]:
         """Jobs an agent missed while away: recent ones to print, stale ones marked shown-on-screen only."""
         now = self.clock()
-        with store.write_lock(db):
+        with store.transaction(db):
             store.execute(db, """UPDATE print_jobs SET status = 'screen_only', updated_at = ?
                                  WHERE device_id = ? AND status = 'pending' AND created_at < ?""",
                           (now, agent_id, now - STALE_JOB_S))

@@ -22,7 +22,7 @@ def record(db, centre_id: str, at: float, action: str, user_id: int | None = Non
     if db.conn.in_transaction:
         db.conn.execute(sql, row)
     else:
-        with store.write_lock(db):
+        with store.transaction(db):
             db.conn.execute(sql, row)
 
 

@@ -81,7 +81,7 @@ def load_configuration(db, config: dict, now: float) -> str:
                          code="bad_configuration")
     centre = config["centre"]
     centre_id = _require(centre, "id", "centre")
-    with store.write_lock(db):
+    with store.transaction(db):
         store.insert(db, "centres", {"id": centre_id, "name": _require(centre, "name", "centre"),
                                      "name_en": centre.get("name_en", ""),
                                      "timezone": centre.get("timezone", DEFAULT_TIMEZONE),

@@ -122,7 +122,7 @@ def expire_open_tickets(queue, reason: str, issued_before: float | None = None, 
 
 def close_day(queue, user_id=None, reason: str = "manual") -> Outcome:
     """Expire every waiting or called ticket now, in one transaction; a manager's request is audited."""
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         outcome = expire_open_tickets(queue, reason, user_id=user_id)
         if user_id is not None or outcome.result["expired"]:
             audit.record(queue.db, queue.centre_id, queue.clock(), ACTION_DAY_CLOSED, user_id=user_id,
@@ -133,7 +133,7 @@ def close_day(queue, user_id=None, reason: str = "manual") -> Outcome:
 def close_if_due(queue) -> Outcome:
     """Expire the tickets still open from before the latest closing time or midnight (idempotent)."""
     moment = last_close(queue.db, queue.centre_id, queue.tz, queue.clock())
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         outcome = expire_open_tickets(queue, "closing_time", issued_before=moment)
         if outcome.result["expired"]:
                     audit.record(queue.db, queue.centre_id, queue.clock(), ACTION_DAY_CLOSED,

@@ -149,7 +149,7 @@ def restore_no_show(queue, ticket_id=None, number=None, by: str = "clerk", count
                     device_id=None) -> Outcome:
     """Put a late-comer's no-show back in its service's queue, where `no_show_restore_place` says."""
     assert by in RESTORE_BY
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         if by == "clerk" and counter_id is not None:
             queue._counter_of_clerk(counter_id, user_id)
         ticket = queue.ticket(ticket_id) if ticket_id is not None else no_show_by_number(queue, number)
@@ -184,7 +184,7 @@ def change_priority(queue, ticket_id, priority, reason, user_id: int, is_manager
     if priority is not None and not isinstance(priority, str):
         raise QueueError("Nhóm ưu tiên phải là một mã hoặc null (priority must be a code or null)",
                          code="unknown_priority")
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         ticket = queue.ticket(ticket_id)
         at_counter = queue.clerk_counter(user_id)
         at_my_counter = (at_counter is not None and ticket["counter_id"] == at_counter["id"]

@@ -88,7 +88,7 @@ def add_holiday(db, centre_id: str, user_id, data: dict, now: float | None = Non
     day = _clean_day(data.get("date"))
     name = _clean_name(data.get("name"), "Tên ngày nghỉ", required=True)
     name_en = _clean_name(data.get("name_en"), "Tên tiếng Anh", required=False)
-    with store.write_lock(db):
+    with store.transaction(db):
         before = holiday_on(db, centre_id, day)
         db.conn.execute("""INSERT INTO holidays (centre_id, day, name, name_en) VALUES (?, ?, ?, ?)
                            ON CONFLICT (centre_id, day) DO UPDATE SET name = excluded.name,
@@ -104,7 +104,7 @@ def remove_holiday(db, centre_id: str, user_id, day, now: float | None = None) -
     """Make a day a working day again; audited as `holidays.delete`."""
     from .audit import record_change as audit
     day = _clean_day(day)
-    with store.write_lock(db):
+    with store.transaction(db):
         before = holiday_on(db, centre_id, day)
         if before is None:
             raise NotFound(f"Ngày {day} không có trong lịch nghỉ (no holiday on {day})", code="unknown_holiday")

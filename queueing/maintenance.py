@@ -58,7 +58,7 @@ def record_citizen_view(db, centre_id: str, at: float, viewer_kind: str, viewer_
     # Most views repeat (a counter panel refreshes after every click): a read answers them without a lock.
     if store.scalar(db, seen, arguments):
         return False
-    with store.write_lock(db):
+    with store.transaction(db):
         if store.scalar(db, seen, arguments):
             return False
         audit.record(db, centre_id, at, ACTION_CITIZEN_VIEWED, user_id, device_id, ticket_id, {"via": via})
@@ -90,7 +90,7 @@ def purge_citizen_data(db, centre_id: str, now: float, retention_days: int | Non
     erase = ", ".join(f"{column} = NULL" for column in CITIZEN_COLUMNS)
     open_marks = ", ".join("?" for _ in OPEN_STATUSES)
     db.conn.execute("PRAGMA secure_delete = ON")
-    with store.write_lock(db):
+    with store.transaction(db):
         count = store.execute(
             db, f"""UPDATE tickets SET {erase} WHERE centre_id = ? AND issued_at < ?
                     AND status NOT IN ({open_marks}) AND ({has_data})""",

@@ -147,7 +147,7 @@ class QueueService(QueueViews):
                      is_demo: bool = False) -> Outcome:
         """Give a citizen the next number of a service; durable before it returns."""
         lang = lang if lang in ("vi", "en") else "vi"
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             service = self.service_by_code(service_code)
             priority_id = self._priority_id(priority)
             now = self.clock()
@@ -223,7 +223,7 @@ class QueueService(QueueViews):
 
     def sign_in(self, counter_id, clerk_id: int) -> Outcome:
         """Put a clerk at a counter; one clerk per counter and one counter per clerk."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self.counter(counter_id)
             if counter["clerk_id"] not in (None, clerk_id):
                 raise Conflict("Quầy đang có cán bộ khác đăng nhập (another clerk is signed in here)",
@@ -242,7 +242,7 @@ class QueueService(QueueViews):
 
     def sign_out(self, counter_id, clerk_id: int) -> Outcome:
         """Close a counter; a ticket still called there, and those transferred to it, go back to the queue in their place."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             events = []
             if counter["current_ticket_id"]:
@@ -265,7 +265,7 @@ class QueueService(QueueViews):
         if reason not in PAUSE_REASONS:
             raise QueueError(f"Lý do tạm dừng không hợp lệ; chọn một trong: {', '.join(PAUSE_REASONS)} "
                              "(unknown pause reason)", code="bad_reason")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             if counter["state"] != CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
@@ -276,7 +276,7 @@ class QueueService(QueueViews):
 
     def resume(self, counter_id, clerk_id: int) -> Outcome:
         """Open a paused counter again."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             if counter["state"] == CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
@@ -287,7 +287,7 @@ class QueueService(QueueViews):
 
     def call_next(self, counter_id, clerk_id: int) -> Outcome:
         """Claim the next ticket for a counter; two clerks calling at once never get the same one."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             if counter["state"] == CounterState.PAUSED:
                 raise Conflict("Quầy đang tạm dừng; hãy tiếp tục trước khi gọi số (counter is paused)",
@@ -314,7 +314,7 @@ class QueueService(QueueViews):
         Only a ticket this counter could call next: one of its services, or one transferred to it."""
         if not isinstance(reason, str) or not reason.strip():
             raise QueueError("Gọi không theo thứ tự cần ghi lý do (a reason is required)", code="reason_required")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             self._refuse_if_busy(counter)
             stale = closing.expire_earlier_days(self)  # an earlier day's ticket is expired, never called
@@ -373,7 +373,7 @@ class QueueService(QueueViews):
 
     def recall(self, ticket_id, counter_id, clerk_id: int) -> Outcome:
         """Announce a called ticket again, at most `recall_limit` times; then the clerk marks it a no-show."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status("recall", ticket["status"])
             limit = int(self.settings["recall_limit"])
@@ -409,7 +409,7 @@ class QueueService(QueueViews):
 
     def _simple_transition(self, ticket_id, counter_id, clerk_id, action, kind, time_column, release=False,
                            detail=None) -> Outcome:
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status(action, ticket["status"])
             now = self.clock()
@@ -429,7 +429,7 @@ class QueueService(QueueViews):
             raise QueueError("Hãy chọn thủ tục đã giải quyết (procedure is required)", code="procedure_required")
         if dossier_number is not None and (not isinstance(dossier_number, str) or len(dossier_number) > 64):
             raise QueueError("Số biên nhận hồ sơ không hợp lệ (bad dossier number)", code="bad_dossier_number")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status("finish", ticket["status"])
             procedure_ids = []
@@ -460,7 +460,7 @@ class QueueService(QueueViews):
         if (service is None) == (to_counter is None):
             raise QueueError("Chuyển tới một lĩnh vực hoặc một quầy (give service or counter)",
                              code="transfer_target")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             next_status("transfer", ticket["status"])
             target_service_id = ticket["service_id"]
@@ -504,7 +504,7 @@ class QueueService(QueueViews):
         """Record the citizen's satisfaction (3 very satisfied, 2 satisfied, 1 dissatisfied) once."""
         if not isinstance(score, int) or isinstance(score, bool) or score not in (1, 2, 3):
             raise QueueError("Điểm đánh giá phải là 1, 2 hoặc 3 (score must be 1..3)", code="bad_score")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket = self.ticket(ticket_id)
             if ticket["status"] != TicketStatus.DONE:
                 raise Conflict("Chỉ đánh giá được sau khi đã giải quyết xong (rate after service)",

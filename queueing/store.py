@@ -30,7 +30,7 @@ def connect(path: str | Path, shared: bool = False) -> sqlite_utils.Database:
 
 def migrate(db: sqlite_utils.Database) -> None:
     """Apply pending migrations; several processes starting together wait on the write lock."""
-    with write_lock(db):
+    with transaction(db):
         pass
     migrations.apply(db)
 
@@ -97,7 +97,7 @@ rollback_listeners: list = []
 
 
 @contextmanager
-def write_lock(db: sqlite_utils.Database):
+def transaction(db: sqlite_utils.Database):
     """One write transaction begun IMMEDIATE, so concurrent writers queue instead of failing."""
     with _process_writer(db):
         db.conn.execute("BEGIN IMMEDIATE")

@@ -89,7 +89,7 @@ def test_purge_uses_the_centre_setting_and_refuses_bad_days(db, queue, clock, op
     clock.advance(10 * DAY)
     assert maintenance.retention_days_of(db, centre.DEMO_CENTRE_ID) == 30
     assert maintenance.purge_citizen_data(db, centre.DEMO_CENTRE_ID, clock()) == 0
-    with store.write_lock(db):
+    with store.transaction(db):
         store.execute(db, "UPDATE centres SET settings = ? WHERE id = ?",
                       (store.dumps({"citizen_retention_days": 7}), centre.DEMO_CENTRE_ID))
     assert maintenance.purge_citizen_data(db, centre.DEMO_CENTRE_ID, clock()) == 1

@@ -135,7 +135,7 @@ def test_a_password_change_ends_existing_sessions(app, client, api):
     assert client.get("/manager").status_code == 200
     db = db_of(app)
     try:
-        with store.write_lock(db):
+        with store.transaction(db):
             store.execute(db, "UPDATE users SET password_hash = ? WHERE username = 'admin'",
                           (accounts.hash_password("a-new-long-password"),))
     finally:

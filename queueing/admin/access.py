@@ -47,7 +47,7 @@ def create_user(db, centre_id: str, user_id, data: dict, now: float | None = Non
     fields.done()
     password_hash = accounts.hash_password(password)
     now = _now(now)
-    with store.write_lock(db):
+    with store.transaction(db):
         if store.one(db, "SELECT id FROM users WHERE username = ?", (username,)):
             raise ValidationError(f"Tên đăng nhập «{username}» đã có (username taken)", field="username",
                                   code="username_taken", status=409)
@@ -61,7 +61,7 @@ def create_user(db, centre_id: str, user_id, data: dict, now: float | None = Non
 
 def update_user(db, centre_id: str, user_id, target_id: int, data: dict, now: float | None = None) -> Outcome:
     """Change a staff member's display name or role; the last active admin keeps the admin role."""
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "users", centre_id, target_id, "tài khoản")
         given = data.get("username")
         if given not in (None, "") and str(given).strip().lower() != row["username"]:
@@ -94,7 +94,7 @@ def reset_password(db, centre_id: str, user_id, target_id: int, password: str | 
     generated = not password
     password = accounts.new_password() if generated else check_password(password, row["username"])
     password_hash = accounts.hash_password(password)
-    with store.write_lock(db):
+    with store.transaction(db):
         _row(db, "users", centre_id, target_id, "tài khoản")
         store.execute(db, "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, target_id))
         store.execute(db, "UPDATE staff_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
@@ -123,7 +123,7 @@ def set_user_active(db, centre_id: str, user_id, target_id: int, active: bool, n
         if counter is not None:
             # Its own transaction: a called ticket goes back to the queue in its place, as on sign-out.
             events += queue.sign_out(counter["id"], target_id).events
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "users", centre_id, target_id, "tài khoản")
         if bool(row["active"]) != active:
             store.execute(db, "UPDATE users SET active = ? WHERE id = ?", (int(active), target_id))
@@ -175,7 +175,7 @@ def create_device(db, centre_id: str, user_id, data: dict, now: float | None = N
     fields.done()
     token = secrets.token_urlsafe(32)
     now = _now(now)
-    with store.write_lock(db):
+    with store.transaction(db):
         counter_id = None
         if counter_number is not None:
             counter_id = store.scalar(db, "SELECT id FROM counters WHERE centre_id = ? AND number = ? AND active = 1",
@@ -195,7 +195,7 @@ def create_device(db, centre_id: str, user_id, data: dict, now: float | None = N
 def revoke_device(db, centre_id: str, user_id, device_id: int, now: float | None = None) -> Outcome:
     """Make a device's token useless from now on (a lost or replaced kiosk, display or tablet)."""
     now = _now(now)
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "devices", centre_id, device_id, "thiết bị")
         if row["revoked_at"] is not None:
             raise Conflict("Thiết bị này đã bị thu hồi (device already revoked)", code="already_revoked")

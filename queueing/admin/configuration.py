@@ -65,7 +65,7 @@ def import_configuration(db, centre_id: str, config: dict, user_id, now: float |
                               f"(configuration file has {len(errors)} errors; nothing was changed)",
                               code="bad_configuration", errors=errors)
     now = _now(now)
-    with store.write_lock(db):
+    with store.transaction(db):
         before = export_configuration(db, centre_id)
         changes = _apply_import(db, centre_id, plan)
         holidays.seed_defaults(db, centre_id, closed_days)  # added or kept, never removed, like the rest

@@ -81,7 +81,7 @@ def _service_columns(values: dict) -> dict:
 
 def create_service(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Add a service (field) with its own ticket prefix."""
-    with store.write_lock(db):
+    with store.transaction(db):
         values = _clean_service(data, None, _service_unique(db, centre_id))
         service_id = store.insert(db, "services", {"centre_id": centre_id, **_service_columns(values)})
         after = service_view(_row(db, "services", centre_id, service_id, "lĩnh vực"))
@@ -93,7 +93,7 @@ def create_service(db, centre_id: str, user_id, data: dict, now: float | None = 
 
 def update_service(db, centre_id: str, user_id, service_id: int, data: dict, now: float | None = None) -> Outcome:
     """Change a service's names, prefix, target wait, cap, hours or order (its code stays)."""
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "services", centre_id, service_id, "lĩnh vực")
         values = _clean_service(data, row, _service_unique(db, centre_id, service_id))
         before = service_view(row)
@@ -158,7 +158,7 @@ def _clean_procedure(db, centre_id: str, data: dict, existing: dict | None) -> d
 
 def create_procedure(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Add a procedure to a service."""
-    with store.write_lock(db):
+    with store.transaction(db):
         values = _clean_procedure(db, centre_id, data, None)
         procedure_id = store.insert(db, "procedures", {"centre_id": centre_id, **values})
         after = _procedure_view(db, centre_id, procedure_id)
@@ -170,7 +170,7 @@ def create_procedure(db, centre_id: str, user_id, data: dict, now: float | None 
 
 def update_procedure(db, centre_id: str, user_id, procedure_id: int, data: dict, now: float | None = None) -> Outcome:
     """Change a procedure's names, service, time limit or fee (its code stays)."""
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "procedures", centre_id, procedure_id, "thủ tục")
         values = _clean_procedure(db, centre_id, data, row)
         before = _procedure_view(db, centre_id, procedure_id)
@@ -205,7 +205,7 @@ def _clean_group(data: dict, existing: dict | None, unique=None) -> dict:
 
 def create_priority_group(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Add a priority group the kiosk offers (elderly, disabled, …)."""
-    with store.write_lock(db):
+    with store.transaction(db):
         values = _clean_group(data, None, _unique(db, centre_id, "priority_groups", "code", "Mã nhóm ưu tiên",
                                                   "priority group code"))
         group_id = store.insert(db, "priority_groups", {"centre_id": centre_id, **values})
@@ -216,7 +216,7 @@ def create_priority_group(db, centre_id: str, user_id, data: dict, now: float | 
 
 
 def update_priority_group(db, centre_id: str, user_id, group_id: int, data: dict, now: float | None = None) -> Outcome:
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "priority_groups", centre_id, group_id, "nhóm ưu tiên")
         values = _clean_group(data, row)
         before = group_view(row)
@@ -286,7 +286,7 @@ def _write_counter_services(db, counter_id: int, service_ids: list[int]) -> None
 
 def create_counter(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Add a counter with the services it serves and where it stands."""
-    with store.write_lock(db):
+    with store.transaction(db):
         values = _clean_counter(db, centre_id, data, None)
         service_ids = values.pop("services")
         counter_id = store.insert(db, "counters", {"centre_id": centre_id, **values})
@@ -300,7 +300,7 @@ def create_counter(db, centre_id: str, user_id, data: dict, now: float | None = 
 
 def update_counter(db, centre_id: str, user_id, counter_id: int, data: dict, now: float | None = None) -> Outcome:
     """Change a counter's name, floor/area or services; a counter with a clerk at it cannot be deactivated."""
-    with store.write_lock(db):
+    with store.transaction(db):
         row = _row(db, "counters", centre_id, counter_id, "quầy")
         values = _clean_counter(db, centre_id, data, row)
         if values.get("active") == 0 and row["active"] and row["clerk_id"]:

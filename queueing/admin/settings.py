@@ -106,7 +106,7 @@ def centre_settings_view(db, centre_id: str) -> dict:
 def update_settings(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Change the centre's names and settings (announcement, notice line, ratios, alert thresholds)."""
     values = _clean_settings(data)
-    with store.write_lock(db):
+    with store.transaction(db):
         centre = store.centre(db, centre_id)
         before = centre_settings_view(db, centre_id)
         columns = {key: values[key] for key in CENTRE_FIELDS if key in values}

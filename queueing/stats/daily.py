@@ -79,7 +79,7 @@ def _read_cache(db, centre_id: str, tz: ZoneInfo, first: str, last: str, dimensi
 def _claim(db, centre_id: str, tz: ZoneInfo, days: list[str], token: str) -> bool:
     """Mark days as being built by us; an event arriving meanwhile deletes the mark."""
     try:
-        with store.write_lock(db):
+        with store.transaction(db):
             db.conn.executemany(
                 """INSERT OR REPLACE INTO stats_days (centre_id, local_day, timezone, token, ready, built_at)
                    VALUES (?, ?, ?, ?, 0, ?)""", [(centre_id, day, tz.key, token, time.time()) for day in days])
@@ -92,7 +92,7 @@ def _store(db, centre_id: str, days: dict[str, dict[tuple[str, int], Tally]], to
     """Keep the tallies of the claimed days that no change has touched since we claimed them."""
     marks = ", ".join("?" for _ in DIMENSIONS)
     try:
-        with store.write_lock(db):
+        with store.transaction(db):
             for day, tallies in days.items():
                 mark = db.conn.execute("SELECT token, ready FROM stats_days WHERE centre_id = ? AND local_day = ?",
                                        (centre_id, day)).fetchone()
