@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Credentials  # noqa: E402  (one reader of instance/credentials.txt)
 from queueing import centre, store  # noqa: E402
 from queueing.service import QueueService  # noqa: E402
 
@@ -94,14 +94,6 @@ def open_counter(queue, db):
         queue.sign_in(*ids)
         return ids
     return sign_in
-
-
-class Credentials:
-    """The passwords and kiosk token printed once when the demo centre is created."""
-
-    def __init__(self, text: str):
-        self.passwords = dict(re.findall(r"^\s+\w+\s+(\S+)\s+(\S+)$", text, flags=re.M))
-        self.kiosk_token = re.search(r"kiosk token: (\S+)", text).group(1)
 
 
 TEST_SECRET = "test-secret-key-for-luot"
