@@ -41,10 +41,6 @@ class Principal:
     def is_manager(self) -> bool:
         return self.kind == "user" and self.role in (Role.ADMIN, Role.MANAGER)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "user" and self.role == Role.ADMIN
-
     def is_device(self, kind: str) -> bool:
         return self.kind == "device" and self.role == kind
 

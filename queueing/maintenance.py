@@ -293,14 +293,3 @@ def restore(backup_path: str | Path, db_path: str | Path) -> Path | None:
     finally:
         source.close()
     return kept
-
-
-def table_contents(db_path: str | Path) -> dict[str, list[tuple]]:
-    """Every table's rows in a stable order, to compare two databases."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        tables = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
-    finally:
-        conn.close()

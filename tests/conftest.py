@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -94,6 +95,17 @@ def open_counter(queue, db):
         queue.sign_in(*ids)
         return ids
     return sign_in
+
+
+def table_contents(db_path: str | Path) -> dict[str, list[tuple]]:
+    """Every table's rows in a stable order, to compare two databases."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
+    finally:
+        conn.close()
 
 
 TEST_SECRET = "test-secret-key-for-luot"

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from queueing import audit, centre, maintenance, store
+from tests.conftest import table_contents
 from queueing.citizen import minimise, parse_card_qr
 from queueing.service import QueueService
 from tests.conftest import ROOT, LiveServer, counter_id
@@ -187,17 +188,17 @@ def test_backup_then_restore_gives_back_the_same_database(db_path, db, queue, cl
     assert maintenance.backup(db_path, target) == target
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     assert not target.with_name(target.name + "-wal").exists()  # one self-contained file
-    original = maintenance.table_contents(db_path)
-    assert maintenance.table_contents(target) == original
+    original = table_contents(db_path)
+    assert table_contents(target) == original
     assert len(original["tickets"]) == 12 and len(original["ticket_events"]) > 12
 
     # the centre goes on working after the backup; then the backup is restored over it
     queue.issue_ticket("TP")
-    assert maintenance.table_contents(db_path) != original
+    assert table_contents(db_path) != original
     db.conn.close()
     kept = maintenance.restore(target, db_path)
-    assert maintenance.table_contents(db_path) == original
-    assert kept is not None and len(maintenance.table_contents(kept)["tickets"]) == 13
+    assert table_contents(db_path) == original
+    assert kept is not None and len(table_contents(kept)["tickets"]) == 13
     reopened = store.connect(db_path)
     try:
         assert store.scalar(reopened, "PRAGMA journal_mode") == "wal"
@@ -213,7 +214,7 @@ def test_restore_into_an_empty_place_and_refusals(db_path, tmp_path):
     target = maintenance.backup(db_path, tmp_path / "copy.sqlite3")
     fresh = tmp_path / "new" / "luot.sqlite3"
     assert maintenance.restore(target, fresh) is None
-    assert maintenance.table_contents(fresh) == maintenance.table_contents(db_path)
+    assert table_contents(fresh) == table_contents(db_path)
     not_sqlite = tmp_path / "notes.txt"
     not_sqlite.write_text("hello " * 1000)
     other = tmp_path / "other.sqlite3"
@@ -221,7 +222,7 @@ def test_restore_into_an_empty_place_and_refusals(db_path, tmp_path):
     for bad in (not_sqlite, other, tmp_path / "missing.sqlite3"):
         with pytest.raises(maintenance.MaintenanceError):
             maintenance.restore(bad, fresh)
-    assert maintenance.table_contents(fresh) == maintenance.table_contents(db_path)  # untouched
+    assert table_contents(fresh) == table_contents(db_path)  # untouched
     with pytest.raises(maintenance.MaintenanceError):
         maintenance.backup(tmp_path / "nothing.sqlite3", tmp_path / "x.sqlite3")
 
