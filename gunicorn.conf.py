@@ -1,6 +1,6 @@
 """Production settings read by gunicorn: `.venv/bin/gunicorn -c gunicorn.conf.py 'server:create_app()'`.
 
-Flask-SocketIO runs in threading mode (DESIGN.md, known traps), so this is ONE worker process with
+Flask-SocketIO runs in threading mode (docs/architecture.md, known traps), so this is ONE worker process with
 many threads. Every open WebSocket (a display, a monitor, a counter panel, a tracking phone) holds
 one thread for as long as it stays connected; short HTTP requests (kiosks, clerks' buttons) share
 the rest. Command-line options override anything set here, e.g. `-b 0.0.0.0:5000` or

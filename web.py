@@ -19,7 +19,7 @@ from queueing.service import QueueService
 
 log = logging.getLogger("luot")
 
-# Bound to the app in create_app; threading mode as DESIGN.md's known traps require.
+# Bound to the app in create_app; threading mode as docs/architecture.md's known traps require.
 socketio = SocketIO()
 
 

@@ -161,7 +161,7 @@ def restore_no_show(queue, ticket_id=None, number=None, by: str = "clerk", count
         if place != "original":
             # Behind everyone waiting now; like a new ticket, never ahead of them if the clock was set back.
             queue_at = max(now, store.latest_queue_time(queue.db, queue.centre_id, ticket["local_day"]) or now)
-        # first_called_at stays: the wait in the statistics is to the FIRST call (CONTRACT.md).
+        # first_called_at stays: the wait in the statistics is to the FIRST call (docs/architecture.md).
         store.execute(queue.db, """UPDATE tickets SET status = ?, queue_at = ?, counter_id = NULL, clerk_id = NULL,
                                    target_counter_id = NULL, called_at = NULL, started_at = NULL,
                                    finished_at = NULL, recall_count = 0 WHERE id = ?""",

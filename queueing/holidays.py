@@ -1,7 +1,7 @@
 """A centre's holiday calendar: the days it is closed, seeded from Viet Nam's public holidays.
 
 The bundled calendar (data/holidays.vi.json) goes into every configured centre; the demo centre,
-open at every hour of every day (CONTRACT.md), gets none. Administrators add and remove days; each
+open at every hour of every day (docs/architecture.md), gets none. Administrators add and remove days; each
 change is written to the audit log in the same transaction.
 """
 from __future__ import annotations

@@ -29,7 +29,13 @@ def connect(path: str | Path, shared: bool = False) -> sqlite_utils.Database:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Apply pending migrations; several processes starting together wait on the write lock."""
+    """Apply pending migrations (sqlite-utils Migrations, each in its own transaction).
+
+    The empty transaction first only waits until no other writer is mid-write; it is released
+    BEFORE migrating, so it does not keep two processes from migrating at once. Processes starting
+    together are serialised by the file lock `<database>.init-lock`
+    (maintenance.one_initialiser_at_a_time, around server.py's initialise), not here.
+    """
     with transaction(db):
         pass
     migrations.apply(db)
