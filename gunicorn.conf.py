@@ -3,7 +3,7 @@
 ONE gevent worker: every connection (a WebSocket of a display, a monitor, a counter panel, a phone
 following its ticket, or a kiosk's HTTP request) is a greenlet of a few KB, not an OS thread. With
 the former gthread worker (200 threads) 200 idle sockets left no thread for HTTP and kiosks timed out
-(DESIGN.md, known traps; issue 12); here one instance holds 5,000 sockets with kiosks answered in
+(docs/architecture.md, known traps; issue 12); here one instance holds 5,000 sockets with kiosks answered in
 milliseconds (bench/RESULTS.md, bench_sockets.py). The worker monkey-patches the standard library
 before it loads the app, so Flask-SocketIO runs in gevent mode (sockets.async_mode). Command-line
 options override anything set here, e.g. `-b 0.0.0.0:5000`; so does GUNICORN_CMD_ARGS.

@@ -21,7 +21,7 @@ from queueing.service import QueueService
 log = logging.getLogger("luot")
 
 # Bound to the app in create_app: gevent mode in a monkey-patched server process, threading elsewhere
-# (sockets.async_mode; DESIGN.md, known traps).
+# (sockets.async_mode; docs/architecture.md, known traps).
 socketio = SocketIO()
 
 
@@ -199,13 +199,13 @@ def check_login_throttle(username) -> None:
 
 def record_login_failure(username) -> None:
     at = now()
-    with store.write_lock(get_db()):
+    with store.transaction(get_db()):
         store.execute(get_db(), "DELETE FROM login_failures WHERE at <= ?", (at - LOGIN_FAILURE_WINDOW_S,))
         store.insert(get_db(), "login_failures", {"key": _login_key(username), "at": at})
 
 
 def clear_login_failures(username) -> None:
-    with store.write_lock(get_db()):
+    with store.transaction(get_db()):
         store.execute(get_db(), "DELETE FROM login_failures WHERE key = ?", (_login_key(username),))
 
 

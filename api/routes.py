@@ -1,4 +1,4 @@
-"""The public HTTP API under /api/v1 (see CONTRACT.md): thin handlers over QueueService."""
+"""The public HTTP API under /api/v1 (see docs/architecture.md): thin handlers over QueueService."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request

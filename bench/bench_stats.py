@@ -60,7 +60,7 @@ def build(path: Path, tickets_per_year: int, seed: int = 1) -> dict:
     for row in store.procedures(db, centre.DEMO_CENTRE_ID):
         procedures.setdefault(row["service_code"], []).append(row)
     counters = store.counters(db, centre.DEMO_CENTRE_ID)
-    with store.write_lock(db):
+    with store.transaction(db):
         clerks = {}
         for counter in counters:
             for shift in range(CLERKS_PER_COUNTER):
@@ -82,7 +82,7 @@ def build(path: Path, tickets_per_year: int, seed: int = 1) -> dict:
     batch: dict[str, list] = {"tickets": [], "events": [], "procedures": [], "sequences": []}
 
     def flush():
-        with store.write_lock(db):
+        with store.transaction(db):
             db.conn.executemany(f"INSERT INTO tickets ({', '.join(TICKET_FIELDS)}) VALUES "
                                 f"({', '.join('?' for _ in TICKET_FIELDS)})", batch["tickets"])
             db.conn.executemany("INSERT INTO ticket_procedures (ticket_id, procedure_id, counter_id, clerk_id) "

@@ -53,11 +53,17 @@ def bench_centre(counters: int, services_per_counter: str = "demo", kiosk_ticket
 
 
 class Credentials:
-    """The passwords printed once on first start (instance/credentials.txt), plus extra kiosk tokens."""
+    """The passwords and kiosk token printed once on first start (instance/credentials.txt, written by
+    server.py), plus extra kiosk tokens; the tests read the file with this too (tests/conftest.py)."""
 
     def __init__(self, text: str):
         self.passwords = dict(re.findall(r"^\s+\w+\s+(\S+)\s+(\S+)$", text, flags=re.M))
         self.kiosk_tokens = [re.search(r"kiosk token: (\S+)", text).group(1)]
+
+    @property
+    def kiosk_token(self) -> str:
+        """The token of the kiosk created on first start."""
+        return self.kiosk_tokens[0]
 
 
 def prepare_instance(folder: Path, counters: int, kiosks: int = 1, services_per_counter: str = "demo") -> Credentials:

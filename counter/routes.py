@@ -5,7 +5,7 @@ from flask import Blueprint, abort, render_template
 
 from i18n import current_language, page_texts
 from queueing import store
-from queueing.service import PAUSE_REASONS
+from queueing.service import PAUSE_REASONS, PAUSE_REASONS_EN
 from web import get_db, get_queue, staff_page
 
 bp = Blueprint("counter", __name__, template_folder="templates")
@@ -18,8 +18,6 @@ COUNTER_TEXTS = ["choose_counter", "sign_in_counter", "leave_counter", "call_nex
 
 RATE_TEXTS = ["rate_question", "rate_1", "rate_2", "rate_3", "rate_thanks", "rate_thanks_detail", "rate_idle",
               "rate_not_activated", "rate_wrong_counter", "rate_failed", "ticket", "counter", "disconnected"]
-
-PAUSE_REASONS_EN = {"break": "Break", "meeting": "Meeting", "system": "System problem", "other": "Other"}
 
 
 def localised(row: dict, lang: str) -> str:

@@ -245,7 +245,7 @@ class Announcer:
         if self._engine_errors:  # including a setting that failed before this utterance
             raise self._engine_errors[0]
         # runAndWait can return before espeak has written the file; the completed
-        # notification comes only after it (DESIGN.md, Known traps), even for a cancelled one.
+        # notification comes only after it (docs/architecture.md, known traps), even for a cancelled one.
         if not self._utterance_finished.wait(SYNTHESIS_TIMEOUT_S):
             raise TimeoutError(f"espeak wrote no audio in {SYNTHESIS_TIMEOUT_S} s")
         _wait_until_espeak_idle()

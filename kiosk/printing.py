@@ -70,16 +70,14 @@ class Printing:
 
     def ticket_issued(self, db, queue, principal, ticket: dict, lang: str) -> dict:
         """Queue the slip of a ticket a kiosk just issued; returns what the kiosk should tell the citizen."""
-        kiosk = store.one(db, "SELECT * FROM devices WHERE id = ? AND kind = 'kiosk'", (principal.id,)) \
-            if principal.is_device("kiosk") else None
+        kiosk = store.kiosk_device(db, principal.id) if principal.is_device("kiosk") else None
         uri = (kiosk or {}).get("printer_uri") or "none"
         if uri == "none":
             return {"status": "screen_only", "message": message("screen_only", lang)}
         slip = self.slip_for(db, queue, ticket, lang)
         job_id = secrets.token_urlsafe(12)
         if uri == "agent":
-            agent = store.one(db, """SELECT id FROM devices WHERE kind = 'printer' AND kiosk_id = ?
-                                     AND revoked_at IS NULL ORDER BY id DESC LIMIT 1""", (kiosk["id"],))
+            agent = store.printer_agent_of(db, kiosk["id"])
             if agent is None:
                 return {"status": "screen_only", "message": message("screen_only", lang)}
             self._record(db, job_id, ticket, agent["id"], slip)
@@ -90,16 +88,7 @@ class Printing:
         return {"status": "queued", "job": job_id, "message": message("queued", lang)}
 
     def _record(self, db, job_id, ticket, device_id, slip) -> None:
-        now = self.clock()
-        with store.write_lock(db):
-            store.insert(db, "print_jobs", {"id": job_id, "centre_id": self._centre(db, ticket["id"]),
-                                            "ticket_id": ticket["id"], "device_id": device_id, "status": "pending",
-                                            "slip": store.dumps(slip.to_dict()), "created_at": now,
-                                            "updated_at": now})
-
-    @staticmethod
-    def _centre(db, ticket_id) -> str:
-        return store.scalar(db, "SELECT centre_id FROM tickets WHERE id = ?", (ticket_id,))
+        store.add_print_job(db, job_id, ticket["id"], device_id, slip.to_dict(), self.clock())
 
     def _spooler(self, uri: str, width_px: int) -> PrintSpooler:
         with self._lock:
@@ -112,30 +101,18 @@ class Printing:
         """Record a job's result (from a spooler thread or an agent) and alert the monitor on failure."""
         db = store.connect(self.database)
         try:
-            with store.write_lock(db):
-                job = store.one(db, """SELECT j.*, d.name AS device_name, t.number FROM print_jobs j
-                                       JOIN devices d ON d.id = j.device_id JOIN tickets t ON t.id = j.ticket_id
-                                       WHERE j.id = ?""", (job_id,))
-                if job is None:
-                    return
-                store.execute(db, "UPDATE print_jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-                              ("printed" if ok else "failed", None if ok else (error or "?")[:300], self.clock(),
-                               job_id))
+            job = store.finish_print_job(db, job_id, ok, error, self.clock())
         finally:
             db.conn.close()
+        if job is None:
+            return
         if not ok:
             log.warning("printing %s on %s failed: %s", job["number"], job["device_name"], error)
             self.socketio.emit("alert", printer_alert(job["device_name"], job["number"], error), to="monitor")
 
     def pending_for_agent(self, db, agent_id: int) -> list[dict]:
         """Jobs an agent missed while away: recent ones to print, stale ones marked shown-on-screen only."""
-        now = self.clock()
-        with store.write_lock(db):
-            store.execute(db, """UPDATE print_jobs SET status = 'screen_only', updated_at = ?
-                                 WHERE device_id = ? AND status = 'pending' AND created_at < ?""",
-                          (now, agent_id, now - STALE_JOB_S))
-            return store.all_rows(db, """SELECT id, slip FROM print_jobs WHERE device_id = ? AND status = 'pending'
-                                         ORDER BY created_at""", (agent_id,))
+        return store.pending_print_jobs(db, agent_id, self.clock(), STALE_JOB_S)
 
 
 def printer_alert(device_name: str, number: str | None, error: str | None) -> dict:
@@ -147,9 +124,5 @@ def printer_alert(device_name: str, number: str | None, error: str | None) -> di
 
 def printer_alerts(db, centre_id: str) -> list[dict]:
     """Printers whose latest job failed, for the monitor's snapshot."""
-    rows = store.all_rows(db, """SELECT d.name, t.number, j.error FROM print_jobs j
-                                 JOIN devices d ON d.id = j.device_id JOIN tickets t ON t.id = j.ticket_id
-                                 WHERE j.centre_id = ? AND j.rowid IN (SELECT MAX(rowid) FROM print_jobs
-                                                                      GROUP BY device_id)
-                                   AND j.status = 'failed'""", (centre_id,))
+    rows = store.failed_printers(db, centre_id)
     return [printer_alert(row["name"], row["number"], row["error"]) for row in rows]

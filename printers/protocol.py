@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from printers.slip import LAYOUTS, SlipData
+from printers.slip import SlipData
 
 # server → agent: {"job_id": str, "slip": SlipData.to_dict()}
 PRINT_JOB = "print_job"
@@ -45,18 +45,6 @@ def parse_print_result(payload: Any) -> tuple[str, bool, str | None]:
 def make_printer_ready(printer_uri: str, width_px: int) -> dict[str, Any]:
     """Build the printer_ready payload the agent sends after connecting."""
     return {"printer": printer_uri, "width": width_px}
-
-
-def parse_printer_ready(payload: Any) -> tuple[str, int]:
-    """Read a printer_ready payload into the agent's printer URI and slip width, raising ValueError when malformed."""
-    if not isinstance(payload, dict):
-        raise ValueError("printer_ready payload must be a JSON object")
-    printer_uri, width_px = payload.get("printer"), payload.get("width")
-    if not isinstance(printer_uri, str) or not printer_uri:
-        raise ValueError("printer_ready needs the printer URI as a string")
-    if type(width_px) is not int or width_px not in LAYOUTS:
-        raise ValueError(f"printer_ready width must be one of {sorted(LAYOUTS)}")
-    return printer_uri, width_px
 
 
 def _job_id(payload: Any) -> str:

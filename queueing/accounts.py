@@ -41,10 +41,6 @@ class Principal:
     def is_manager(self) -> bool:
         return self.kind == "user" and self.role in (Role.ADMIN, Role.MANAGER)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "user" and self.role == Role.ADMIN
-
     def is_device(self, kind: str) -> bool:
         return self.kind == "device" and self.role == kind
 
@@ -77,7 +73,7 @@ def create_user(db, centre_id: str, username: str, password: str, role: str, dis
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise QueueError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự (password too short)",
                          code="weak_password")
-    with store.write_lock(db):
+    with store.transaction(db):
         if store.one(db, "SELECT id FROM users WHERE username = ?", (username,)):
             raise QueueError(f"Tên đăng nhập '{username}' đã tồn tại (username taken)", code="username_taken",
                              status=409)
@@ -101,7 +97,7 @@ def authenticate(db, username, password) -> dict | None:
 def issue_staff_token(db, user_id: int, now: float) -> str:
     """A bearer token for a signed-in staff member, valid for one working day."""
     token = secrets.token_urlsafe(32)
-    with store.write_lock(db):
+    with store.transaction(db):
         store.insert(db, "staff_tokens", {"token_hash": token_hash(token), "user_id": user_id,
                                           "created_at": now, "expires_at": now + STAFF_TOKEN_HOURS * 3600})
     return token
@@ -117,7 +113,7 @@ def create_device(db, centre_id: str, name: str, kind: str, now: float, printer_
     if paper_mm not in (58, 80):
         raise QueueError("Khổ giấy phải là 58 hoặc 80 mm (paper must be 58 or 80 mm)", code="bad_paper")
     token = secrets.token_urlsafe(32)
-    with store.write_lock(db):
+    with store.transaction(db):
         store.insert(db, "devices", {"centre_id": centre_id, "name": name.strip(), "kind": kind,
                                      "printer_uri": printer_uri, "counter_id": counter_id,
                                      "kiosk_id": kiosk_id, "paper_mm": paper_mm,
@@ -126,20 +122,20 @@ def create_device(db, centre_id: str, name: str, kind: str, now: float, printer_
 
 
 def revoke_device(db, device_id: int, now: float) -> None:
-    with store.write_lock(db):
+    with store.transaction(db):
         if not store.execute(db, "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                              (now, device_id)):
             raise NotFound("Không có thiết bị này (unknown device)", code="unknown_device")
 
 
 def revoke_staff_token(db, token: str, now: float) -> None:
-    with store.write_lock(db):
+    with store.transaction(db):
         store.execute(db, "UPDATE staff_tokens SET revoked_at = ? WHERE token_hash = ?", (now, token_hash(token)))
 
 
 def revoke_user_tokens(db, username: str, now: float) -> int:
     """End every signed-in API session of a staff member (a lost tablet); returns how many."""
-    with store.write_lock(db):
+    with store.transaction(db):
         user_id = store.scalar(db, "SELECT id FROM users WHERE username = ?", (username,))
         if user_id is None:
             raise NotFound(f"Không có tài khoản '{username}' (unknown user)", code="unknown_user")

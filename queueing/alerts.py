@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import threading
-from zoneinfo import ZoneInfo
 
 from . import store
+from .centre import time_zone
 from .model import epoch_to_iso
-from .service import PAUSE_REASONS
+from .service import PAUSE_REASONS, PAUSE_REASONS_EN
 
 # Settings (in centres.settings) that hold the thresholds; 0 switches an alert off.
 ALERT_DEFAULTS = {"alert_wait_minutes": 30, "alert_pause_minutes": 15, "alert_waiting_count": 50}
-PAUSE_REASONS_EN = {"break": "break", "meeting": "meeting", "system": "system issue", "other": "other"}
 # A long queue would otherwise raise one alert per ticket; the oldest are the ones to act on.
 MAX_TICKET_ALERTS = 20
 
@@ -26,8 +25,7 @@ def thresholds_from_settings(settings: dict) -> dict:
 
 def evaluate(db, centre_id: str, now: float, thresholds: dict) -> list[dict]:
     """Every alert standing at `now`: waits ≥ X min, pauses ≥ Y min, more than Z waiting (0 = off)."""
-    centre = store.one(db, "SELECT timezone FROM centres WHERE id = ?", (centre_id,))
-    tz = ZoneInfo(centre["timezone"] if centre else "Asia/Ho_Chi_Minh")
+    tz = time_zone(db, centre_id)
     alerts: list[dict] = []
     wait_minutes = int(thresholds.get("wait_minutes") or 0)
     if wait_minutes > 0:
@@ -60,7 +58,7 @@ def evaluate(db, centre_id: str, now: float, thresholds: dict) -> list[dict]:
                 "message": (f"{row['name']} tạm dừng đã {minutes} phút "
                             f"({PAUSE_REASONS.get(reason, reason).lower()}; ngưỡng {pause_minutes} phút)"),
                 "message_en": (f"Counter {row['number']} has been paused for {minutes} min "
-                               f"({PAUSE_REASONS_EN.get(reason, reason)}; threshold {pause_minutes} min)"),
+                               f"({PAUSE_REASONS_EN.get(reason, reason).lower()}; threshold {pause_minutes} min)"),
                 "ticket": None, "ticket_id": None, "service": None, "counter": row["number"],
                 "counter_id": row["id"], "since": epoch_to_iso(row["state_since"], tz), "minutes": minutes,
                 "threshold": pause_minutes,
@@ -123,7 +121,7 @@ class SharedAlertTracker:
         standing = {alert["key"]: alert for alert in alerts}
         if self._raised(db) == set(standing):
             return [], []
-        with store.write_lock(db):
+        with store.transaction(db):
             raised = self._raised(db)  # again under the lock: another instance may have claimed them
             new = [alert for key, alert in standing.items() if key not in raised]
             resolved = [key for key in raised if key not in standing]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from . import accounts, holidays, store, vocabulary
 from .corrections import current_setting_names
@@ -10,6 +11,8 @@ from .model import QueueError, Role
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "data" / "catalogue.vi.json"
 DEMO_CENTRE_ID = "demo"
+# A centre's zone when none is known (a centre row missing, a configuration file without one).
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Letters that read unambiguously over a loudspeaker in Vietnamese.
 DEMO_PREFIXES = "ABCDEGHKLMN"
 # Which fields each demo counter serves; the last counter is a general one.
@@ -21,6 +24,12 @@ DEMO_COUNTERS = [
     ("Quầy 5 – Kinh doanh, Bảo trợ xã hội", ["KD", "BTXH"], "Tầng 2"),
     ("Quầy 6 – Tổng hợp", ["LLTP", "GT", "BHXH", "CT"], "Tầng 2"),
 ]
+
+
+def time_zone(db, centre_id: str) -> ZoneInfo:
+    """The centre's time zone, or DEFAULT_TIMEZONE when the centre is unknown."""
+    centre = store.centre(db, centre_id)
+    return ZoneInfo(centre["timezone"] if centre else DEFAULT_TIMEZONE)
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict:
@@ -45,7 +54,7 @@ def demo_configuration() -> dict:
         })
     return {
         "centre": {"id": DEMO_CENTRE_ID, "name": "Trung tâm Phục vụ Hành chính công (demo)",
-                   "name_en": "Public Administrative Service Centre (demo)", "timezone": "Asia/Ho_Chi_Minh",
+                   "name_en": "Public Administrative Service Centre (demo)", "timezone": DEFAULT_TIMEZONE,
                    "settings": {}},
         "services": services,
         "priority_groups": [{"code": g["code"], "name": g["name_vi"].split(" (")[0],
@@ -72,10 +81,10 @@ def load_configuration(db, config: dict, now: float) -> str:
                          code="bad_configuration")
     centre = config["centre"]
     centre_id = _require(centre, "id", "centre")
-    with store.write_lock(db):
+    with store.transaction(db):
         store.insert(db, "centres", {"id": centre_id, "name": _require(centre, "name", "centre"),
                                      "name_en": centre.get("name_en", ""),
-                                     "timezone": centre.get("timezone", "Asia/Ho_Chi_Minh"),
+                                     "timezone": centre.get("timezone", DEFAULT_TIMEZONE),
                                      "settings": store.dumps(current_setting_names(centre.get("settings", {}))),
                                      "created_at": now})
         # The file's own calendar, else Viet Nam's public holidays (none for the demo centre).

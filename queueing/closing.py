@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from . import store
+from . import audit, store
+from .events import queue_changed_marker
 from .holidays import holiday_on, local_moment, next_opening, opening_text, spans_on
 from .model import Conflict, Event, Outcome, TicketStatus
 from .transitions import next_status
@@ -111,8 +112,7 @@ def expire_open_tickets(queue, reason: str, issued_before: float | None = None, 
             counters.add(ticket["counter_id"])
     events: list[Event] = []
     if tickets:
-        from .service import queue_changed
-        events.append(queue_changed())
+        events.append(queue_changed_marker())
         for counter_id in sorted(counters):
             events += queue._counter_events(counter_id)
         for ticket in tickets:
@@ -122,11 +122,10 @@ def expire_open_tickets(queue, reason: str, issued_before: float | None = None, 
 
 def close_day(queue, user_id=None, reason: str = "manual") -> Outcome:
     """Expire every waiting or called ticket now, in one transaction; a manager's request is audited."""
-    from .maintenance import record_audit
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         outcome = expire_open_tickets(queue, reason, user_id=user_id)
         if user_id is not None or outcome.result["expired"]:
-            record_audit(queue.db, queue.centre_id, queue.clock(), ACTION_DAY_CLOSED, user_id=user_id,
+            audit.record(queue.db, queue.centre_id, queue.clock(), ACTION_DAY_CLOSED, user_id=user_id,
                          detail={"reason": reason, **outcome.result})
     return outcome
 
@@ -134,11 +133,10 @@ def close_day(queue, user_id=None, reason: str = "manual") -> Outcome:
 def close_if_due(queue) -> Outcome:
     """Expire the tickets still open from before the latest closing time or midnight (idempotent)."""
     moment = last_close(queue.db, queue.centre_id, queue.tz, queue.clock())
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         outcome = expire_open_tickets(queue, "closing_time", issued_before=moment)
         if outcome.result["expired"]:
-            from .maintenance import record_audit
-            record_audit(queue.db, queue.centre_id, queue.clock(), ACTION_DAY_CLOSED,
+                    audit.record(queue.db, queue.centre_id, queue.clock(), ACTION_DAY_CLOSED,
                          detail={"reason": "closing_time", "closed_at": queue.iso(moment), **outcome.result})
     return outcome
 

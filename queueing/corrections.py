@@ -10,7 +10,8 @@ import re
 import unicodedata
 
 from . import store
-from .model import Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError, TicketStatus
+from .events import queue_changed_marker
+from .model import Conflict, CounterState, Forbidden, NotFound, Outcome, QueueError, TicketStatus
 from .numbering import local_day
 from .transitions import next_status
 
@@ -21,11 +22,6 @@ REASON_MAX = 200
 # proves the slip); a scanner types it as text, sometimes with stray whitespace around it.
 TRACK_PATH = re.compile(r"/t/([A-Za-z0-9_-]{4,64})(?:[/?#]|$)")
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def _queue_changed() -> Event:
-    # service.queue_changed(), rebuilt here: importing it would make the two modules import each other.
-    return Event("queue_changed", {}, ("*",))
 
 
 def _label(counter: dict) -> str:
@@ -162,7 +158,7 @@ def restore_no_show(queue, ticket_id=None, number=None, by: str = "clerk", count
                     device_id=None) -> Outcome:
     """Put a late-comer's no-show back in its service's queue, where `no_show_restore_place` says."""
     assert by in RESTORE_BY
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         if by == "clerk" and counter_id is not None:
             queue._counter_of_clerk(counter_id, user_id)
         ticket = queue.ticket(ticket_id) if ticket_id is not None else no_show_by_number(queue, number)
@@ -174,7 +170,7 @@ def restore_no_show(queue, ticket_id=None, number=None, by: str = "clerk", count
         if place != "original":
             # Behind everyone waiting now; like a new ticket, never ahead of them if the clock was set back.
             queue_at = max(now, store.latest_queue_time(queue.db, queue.centre_id, ticket["local_day"]) or now)
-        # first_called_at stays: the wait in the statistics is to the FIRST call (CONTRACT.md).
+        # first_called_at stays: the wait in the statistics is to the FIRST call (docs/architecture.md).
         store.execute(queue.db, """UPDATE tickets SET status = ?, queue_at = ?, counter_id = NULL, clerk_id = NULL,
                                    target_counter_id = NULL, called_at = NULL, started_at = NULL,
                                    finished_at = NULL, recall_count = 0 WHERE id = ?""",
@@ -183,7 +179,7 @@ def restore_no_show(queue, ticket_id=None, number=None, by: str = "clerk", count
         if device_id is not None:
             detail["device"] = device_id
         queue._log(ticket, "restored", to_status.value, counter_id, user_id, detail, at=now)
-        events = queue._ticket_events(ticket["id"]) + [_queue_changed()]
+        events = queue._ticket_events(ticket["id"]) + [queue_changed_marker()]
         result = {"ticket": queue.public_ticket(store.ticket_row(queue.db, ticket["id"]))}
     return Outcome(result, events)
 
@@ -197,7 +193,7 @@ def change_priority(queue, ticket_id, priority, reason, user_id: int, is_manager
     if priority is not None and not isinstance(priority, str):
         raise QueueError("Nhóm ưu tiên phải là một mã hoặc null (priority must be a code or null)",
                          code="unknown_priority")
-    with store.write_lock(queue.db):
+    with store.transaction(queue.db):
         ticket = queue.ticket(ticket_id)
         at_counter = queue.clerk_counter(user_id)
         at_my_counter = (at_counter is not None and ticket["counter_id"] == at_counter["id"]
@@ -218,6 +214,6 @@ def change_priority(queue, ticket_id, priority, reason, user_id: int, is_manager
         if ticket["counter_id"] and ticket["status"] != TicketStatus.WAITING:
             events += queue._counter_events(ticket["counter_id"])
         else:
-            events.append(_queue_changed())
+            events.append(queue_changed_marker())
         result = {"ticket": queue.staff_ticket(store.ticket_row(queue.db, ticket["id"]))}
     return Outcome(result, events)

@@ -340,7 +340,7 @@ def generate(db, centre_id: str, days: int, seed: int = 1, end_day: date | None 
             # After an error mid-day the clerks are still signed in: close their counters again.
             if store.scalar(db, "SELECT clerk_id FROM counters WHERE id = ?", (counter_id,)) == clerk_id:
                 simulation.queue.sign_out(counter_id, clerk_id)
-        with store.write_lock(db):
+        with store.transaction(db):
             store.execute(db, """UPDATE counter_events SET reason = ?
                                  WHERE centre_id = ? AND id > ? AND kind IN ('signed_in', 'signed_out')
                                    AND at >= ? AND at < ?""",
@@ -362,7 +362,7 @@ def generate(db, centre_id: str, days: int, seed: int = 1, end_day: date | None 
 def delete_demo(db, centre_id: str) -> dict:
     """Remove every demo ticket of a centre with its events, procedures, numbers and the generator's sign-ins."""
     demo = "SELECT id FROM tickets WHERE centre_id = ? AND is_demo = 1"
-    with store.write_lock(db):
+    with store.transaction(db):
         numbered = store.all_rows(db, """SELECT DISTINCT number_service_id, local_day FROM tickets
                                          WHERE centre_id = ? AND is_demo = 1""", (centre_id,))
         removed = {

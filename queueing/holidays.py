@@ -1,7 +1,7 @@
 """A centre's holiday calendar: the days it is closed, seeded from Viet Nam's public holidays.
 
 The bundled calendar (data/holidays.vi.json) goes into every configured centre; the demo centre,
-open at every hour of every day (CONTRACT.md), gets none. Administrators add and remove days; each
+open at every hour of every day (docs/architecture.md), gets none. Administrators add and remove days; each
 change is written to the audit log in the same transaction.
 """
 from __future__ import annotations
@@ -82,13 +82,13 @@ def _clean_name(value, label: str, required: bool) -> str:
 
 def add_holiday(db, centre_id: str, user_id, data: dict, now: float | None = None) -> Outcome:
     """Add (or rename) one closed day; audited as `holidays.create` / `holidays.update`."""
-    from .admin import audit
+    from .audit import record_change as audit
     if not isinstance(data, dict):
         raise QueueError("Dữ liệu ngày nghỉ không hợp lệ (body must be an object)", code="bad_request")
     day = _clean_day(data.get("date"))
     name = _clean_name(data.get("name"), "Tên ngày nghỉ", required=True)
     name_en = _clean_name(data.get("name_en"), "Tên tiếng Anh", required=False)
-    with store.write_lock(db):
+    with store.transaction(db):
         before = holiday_on(db, centre_id, day)
         db.conn.execute("""INSERT INTO holidays (centre_id, day, name, name_en) VALUES (?, ?, ?, ?)
                            ON CONFLICT (centre_id, day) DO UPDATE SET name = excluded.name,
@@ -102,9 +102,9 @@ def add_holiday(db, centre_id: str, user_id, data: dict, now: float | None = Non
 
 def remove_holiday(db, centre_id: str, user_id, day, now: float | None = None) -> Outcome:
     """Make a day a working day again; audited as `holidays.delete`."""
-    from .admin import audit
+    from .audit import record_change as audit
     day = _clean_day(day)
-    with store.write_lock(db):
+    with store.transaction(db):
         before = holiday_on(db, centre_id, day)
         if before is None:
             raise NotFound(f"Ngày {day} không có trong lịch nghỉ (no holiday on {day})", code="unknown_holiday")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import json
 import logging
 import os
 import sqlite3
@@ -16,9 +15,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
-from zoneinfo import ZoneInfo
 
-from . import store
+from . import audit, store
+from .centre import time_zone
 from .model import QueueError
 
 log = logging.getLogger("luot.maintenance")
@@ -34,7 +33,7 @@ OPEN_STATUSES = ("waiting", "called", "serving")
 PURGE_HOUR = 2
 PURGE_CHECK_EVERY_S = 900
 
-ACTION_CITIZEN_VIEWED = "citizen_data_viewed"
+ACTION_CITIZEN_VIEWED = audit.CITIZEN_VIEW_ACTION
 ACTION_CITIZEN_PURGED = "citizen_data_purged"
 ACTION_BACKUP = "backup"
 ACTION_RESTORE = "restore"
@@ -48,19 +47,6 @@ class MaintenanceError(QueueError):
 
 # ---- audit log ---------------------------------------------------------------------------------
 
-def record_audit(db, centre_id: str, at: float, action: str, user_id: int | None = None,
-                 device_id: int | None = None, ticket_id: str | None = None, detail: dict | None = None) -> None:
-    """Append one row to the audit log, inside the caller's transaction if one is open."""
-    row = (centre_id, at, user_id, device_id, ticket_id, action, store.dumps(detail) if detail else None)
-    sql = """INSERT INTO audit_log (centre_id, at, user_id, device_id, ticket_id, action, detail)
-             VALUES (?, ?, ?, ?, ?, ?, ?)"""
-    if db.conn.in_transaction:
-        db.conn.execute(sql, row)
-    else:
-        with store.write_lock(db):
-            db.conn.execute(sql, row)
-
-
 def record_citizen_view(db, centre_id: str, at: float, viewer_kind: str, viewer_id: int | None,
                         ticket_id: str, via: str) -> bool:
     """Log that a staff member or device saw a ticket's citizen data; once per viewer and ticket."""
@@ -72,27 +58,11 @@ def record_citizen_view(db, centre_id: str, at: float, viewer_kind: str, viewer_
     # Most views repeat (a counter panel refreshes after every click): a read answers them without a lock.
     if store.scalar(db, seen, arguments):
         return False
-    with store.write_lock(db):
+    with store.transaction(db):
         if store.scalar(db, seen, arguments):
             return False
-        record_audit(db, centre_id, at, ACTION_CITIZEN_VIEWED, user_id, device_id, ticket_id, {"via": via})
+        audit.record(db, centre_id, at, ACTION_CITIZEN_VIEWED, user_id, device_id, ticket_id, {"via": via})
     return True
-
-
-def audit_entries(db, centre_id: str, ticket_id: str | None = None, action: str | None = None,
-                  since: float | None = None) -> list[dict]:
-    """Audit rows, oldest first, with the viewer's name; filtered by ticket, action or time."""
-    where, arguments = ["a.centre_id = ?"], [centre_id]
-    for clause, value in (("a.ticket_id = ?", ticket_id), ("a.action = ?", action), ("a.at >= ?", since)):
-        if value is not None:
-            where.append(clause)
-            arguments.append(value)
-    rows = store.all_rows(db, f"""SELECT a.*, u.username, d.name AS device_name FROM audit_log a
-                                  LEFT JOIN users u ON u.id = a.user_id LEFT JOIN devices d ON d.id = a.device_id
-                                  WHERE {' AND '.join(where)} ORDER BY a.at, a.id""", tuple(arguments))
-    for row in rows:
-        row["detail"] = json.loads(row["detail"]) if row["detail"] else None
-    return rows
 
 
 # ---- retention ---------------------------------------------------------------------------------
@@ -120,13 +90,13 @@ def purge_citizen_data(db, centre_id: str, now: float, retention_days: int | Non
     erase = ", ".join(f"{column} = NULL" for column in CITIZEN_COLUMNS)
     open_marks = ", ".join("?" for _ in OPEN_STATUSES)
     db.conn.execute("PRAGMA secure_delete = ON")
-    with store.write_lock(db):
+    with store.transaction(db):
         count = store.execute(
             db, f"""UPDATE tickets SET {erase} WHERE centre_id = ? AND issued_at < ?
                     AND status NOT IN ({open_marks}) AND ({has_data})""",
             (centre_id, cutoff, *OPEN_STATUSES))
         if count:
-            record_audit(db, centre_id, now, ACTION_CITIZEN_PURGED,
+            audit.record(db, centre_id, now, ACTION_CITIZEN_PURGED,
                          detail={"tickets": count, "retention_days": retention_days,
                                  "issued_before": datetime.fromtimestamp(cutoff, timezone.utc).isoformat()})
     if count:
@@ -154,9 +124,7 @@ class DailyPurge:
         self._thread: threading.Thread | None = None
 
     def _local(self, db) -> datetime:
-        centre = store.centre(db, self.centre_id)
-        tz = ZoneInfo(centre["timezone"] if centre else "Asia/Ho_Chi_Minh")
-        return datetime.fromtimestamp(self.clock(), timezone.utc).astimezone(tz)
+        return datetime.fromtimestamp(self.clock(), timezone.utc).astimezone(time_zone(db, self.centre_id))
 
     def tick(self) -> int | None:
         """Purge if today's run is due; returns the number of tickets purged, or None when not due."""
@@ -325,14 +293,3 @@ def restore(backup_path: str | Path, db_path: str | Path) -> Path | None:
     finally:
         source.close()
     return kept
-
-
-def table_contents(db_path: str | Path) -> dict[str, list[tuple]]:
-    """Every table's rows in a stable order, to compare two databases."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        tables = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
-    finally:
-        conn.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import closing, forecast, store
+from . import closing, events, forecast, store
 from .model import TicketStatus
 from .numbering import local_day
 
@@ -60,7 +60,7 @@ class QueueViews:
         for service in store.service_queues(self.db, self.centre_id):
             expected = self._forecast_view(schedule, schedule.for_new_ordinary(service["id"], self.clock()))
             rows.append({"code": service["code"], "name": service["name"], "name_en": service["name_en"],
-                         "waiting": service["waiting"], "open_counters": service["serving"],
+                         "waiting": service["waiting"], "open_counters": service["open_counters"],
                          "estimated_wait_s": expected["wait_s"] if expected else None,
                          "estimated_wait_range_s": expected["range_s"] if expected else None})
         return {"services": rows}
@@ -133,17 +133,8 @@ class QueueViews:
         return answer
 
     def counter_view(self, counter: dict) -> dict:
-        """A counter's public state (the `counter_changed` payload)."""
-        ticket = store.one(self.db, "SELECT number, status FROM tickets WHERE id = ?",
-                           (counter["current_ticket_id"],)) if counter["current_ticket_id"] else None
-        clerk = store.one(self.db, "SELECT display_name, username FROM users WHERE id = ?",
-                          (counter["clerk_id"],)) if counter["clerk_id"] else None
-        return {"counter": counter["id"], "number": counter["number"], "name": counter["name"],
-                "clerk": (clerk["display_name"] or clerk["username"]) if clerk else None,
-                "floor": counter["floor"], "state": counter["state"],
-                "pause_reason": counter["pause_reason"], "since": self.iso(counter["state_since"]),
-                "ticket": ticket["number"] if ticket else None,
-                "ticket_status": ticket["status"] if ticket else None}
+        """A counter's public state (the `counter_changed` payload), made in queueing/events.py."""
+        return events.counter_state(self.db, self.tz, counter)
 
     def counters_overview(self) -> list[dict]:
         """Every counter's state for monitors and displays."""

@@ -10,6 +10,9 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from . import closing, corrections, forecast, store
+# The rooms and the tracking payload are re-exported here for the screens (api/events.py).
+from .events import (ALL, counter_changed, counter_room, queue_changed_marker, rating_recorded,  # noqa: F401
+                     rating_requested, ticket_called, ticket_room, ticket_updated, tracking_view)
 from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome, QueueError,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
@@ -34,15 +37,10 @@ DEFAULT_SETTINGS = {
 }
 
 PAUSE_REASONS = {"break": "Nghỉ giải lao", "meeting": "Họp", "system": "Sự cố hệ thống", "other": "Khác"}
+PAUSE_REASONS_EN = {"break": "Break", "meeting": "Meeting", "system": "System problem", "other": "Other"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-ALL = ("*",)  # every connected client
-
 store.rollback_listeners.append(forecast.schedules.clear)
-
-
-def ticket_room(ticket_id: str) -> str:
-    return f"ticket:{ticket_id}"
 
 
 # A ticket's tracking key: a random secret only its kiosk answer, slip and tracking link carry (issue 12).
@@ -51,26 +49,6 @@ TRACK_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 def new_track_key() -> str:
     return secrets.token_urlsafe(16)
-
-
-def counter_room(counter_id: int) -> str:
-    return f"counter:{counter_id}"
-
-
-TRACKED_FIELDS = ("id", "number", "status", "position", "estimated_wait_s", "estimated_wait_range_s", "counter",
-                  "counter_name", "rating")
-
-
-def tracking_view(public: dict) -> dict:
-    """What a citizen's tracking page is told about their ticket (the `ticket_updated` payload)."""
-    return {key: public[key] for key in TRACKED_FIELDS}
-
-
-def queue_changed() -> Event:
-    """The waiting counts changed. Its payload, `QueueService.queue_summary()`, is made by whoever
-    sends it, after the commit (web.NewestSummary): it then shows the newest committed state, and a
-    burst of changes costs one summary instead of one per change."""
-    return Event("queue_changed", {}, ALL)
 
 
 class QueueService(QueueViews):
@@ -157,22 +135,17 @@ class QueueService(QueueViews):
 
     def _ticket_events(self, ticket_id: str) -> list[Event]:
         row = store.ticket_row(self.db, ticket_id)
-        return [Event("ticket_updated", tracking_view(self.public_ticket(row)), (ticket_room(ticket_id),))]
+        return [ticket_updated(self.public_ticket(row))]
 
     def tracking_updates(self, ticket_ids) -> list[Event]:
         """`ticket_updated` for each of these tickets still waiting, all from one forecast: after a call,
         every phone following its ticket learns its new place at the cost of one simulation."""
         schedule = self.schedule()
-        return [Event("ticket_updated", tracking_view(self.public_ticket(row, schedule)), (ticket_room(row["id"]),))
+        return [ticket_updated(self.public_ticket(row, schedule))
                 for row in store.ticket_rows(self.db, self.centre_id, ticket_ids, status=TicketStatus.WAITING.value)]
 
     def _counter_events(self, counter_id: int, state_changed: bool = False) -> list[Event]:
-        counter = self.counter(counter_id)
-        # Hall displays hear it only when the counter opens, pauses or closes (it dims there at once):
-        # a call already reaches them as `ticket_called`, and every other message per call to every
-        # display is work for the server at the moment the call is pushed (bench/RESULTS.md).
-        rooms = ("monitor", counter_room(counter_id)) + (("display",) if state_changed else ())
-        return [Event("counter_changed", self.counter_view(counter), rooms)]
+        return [counter_changed(self.db, self.tz, self.counter(counter_id), state_changed=state_changed)]
 
     def likely_announcements(self, limit: int = 40) -> list[tuple[str, str]]:
         """(text, lang) of the calls most likely next: each open counter's head tickets (priority and
@@ -204,7 +177,7 @@ class QueueService(QueueViews):
                                       recall_count=row["recall_count"]),
             "lang": lang, "repeat": self.settings["announcement_repeat"], "audio_url": None,
         }
-        return Event("ticket_called", payload, ("display", "monitor"))
+        return ticket_called(payload)
 
     def _log(self, ticket: dict, kind: str, to_status, counter_id=None, clerk_id=None, detail=None,
              at: float | None = None) -> None:
@@ -217,7 +190,7 @@ class QueueService(QueueViews):
                      is_demo: bool = False) -> Outcome:
         """Give a citizen the next number of a service; durable before it returns."""
         lang = lang if lang in ("vi", "en") else "vi"
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             service = self.service_by_code(service_code)
             priority_id = self._priority_id(priority)
             now = self.clock()
@@ -258,7 +231,7 @@ class QueueService(QueueViews):
             # Only this answer (to the kiosk or staff who issued it) carries the key that proves the ticket.
             public = {**self.public_ticket(issued, schedule), "priority": issued["priority_code"],
                       "track_key": issued["track_key"]}
-            events = [queue_changed()]
+            events = [queue_changed_marker()]
         return Outcome(public, events)
 
     def _priority_id(self, priority) -> int | None:
@@ -297,7 +270,7 @@ class QueueService(QueueViews):
 
     def sign_in(self, counter_id, clerk_id: int) -> Outcome:
         """Put a clerk at a counter; one clerk per counter and one counter per clerk."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self.counter(counter_id)
             if counter["clerk_id"] not in (None, clerk_id):
                 raise Conflict("Quầy đang có cán bộ khác đăng nhập (another clerk is signed in here)",
@@ -310,13 +283,13 @@ class QueueService(QueueViews):
                 self._set_counter(counter["id"], clerk_id=clerk_id, state=CounterState.OPEN.value,
                                   pause_reason=None)
                 self._counter_log(counter["id"], "signed_in", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
     def sign_out(self, counter_id, clerk_id: int) -> Outcome:
         """Close a counter; a ticket still called there, and those transferred to it, go back to the queue in their place."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             events = []
             if counter["current_ticket_id"]:
@@ -329,7 +302,7 @@ class QueueService(QueueViews):
             self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
                               pause_reason=None, current_ticket_id=None)
             self._counter_log(counter["id"], "signed_out", clerk_id)
-            events += self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events += self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
@@ -339,29 +312,29 @@ class QueueService(QueueViews):
         if reason not in PAUSE_REASONS:
             raise QueueError(f"Lý do tạm dừng không hợp lệ; chọn một trong: {', '.join(PAUSE_REASONS)} "
                              "(unknown pause reason)", code="bad_reason")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             if counter["state"] != CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
                 self._counter_log(counter["id"], "paused", clerk_id, reason)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
     def resume(self, counter_id, clerk_id: int) -> Outcome:
         """Open a paused counter again."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             if counter["state"] == CounterState.PAUSED:
                 self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
                 self._counter_log(counter["id"], "resumed", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed()]
+            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
             result = self.counter_snapshot(counter["id"])
         return Outcome(result, events)
 
     def call_next(self, counter_id, clerk_id: int) -> Outcome:
         """Claim the next ticket for a counter; two clerks calling at once never get the same one."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             if counter["state"] == CounterState.PAUSED:
                 raise Conflict("Quầy đang tạm dừng; hãy tiếp tục trước khi gọi số (counter is paused)",
@@ -388,7 +361,7 @@ class QueueService(QueueViews):
         Only a ticket this counter could call next: one of its services, or one transferred to it."""
         if not isinstance(reason, str) or not reason.strip():
             raise QueueError("Gọi không theo thứ tự cần ghi lý do (a reason is required)", code="reason_required")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             counter = self._counter_of_clerk(counter_id, clerk_id)
             self._refuse_if_busy(counter)
             stale = closing.expire_earlier_days(self)  # an earlier day's ticket is expired, never called
@@ -435,7 +408,7 @@ class QueueService(QueueViews):
 
     def _after_call(self, ticket_id: str, counter_id: int) -> list[Event]:
         return ([self._call_event(ticket_id)] + self._ticket_events(ticket_id) + self._counter_events(counter_id)
-                + [queue_changed()])
+                + [queue_changed_marker()])
 
     def _ticket_at_counter(self, ticket_id, counter_id, clerk_id) -> tuple[dict, dict]:
         counter = self._counter_of_clerk(counter_id, clerk_id)
@@ -447,7 +420,7 @@ class QueueService(QueueViews):
 
     def recall(self, ticket_id, counter_id, clerk_id: int) -> Outcome:
         """Announce a called ticket again, at most `recall_limit` times; then the clerk marks it a no-show."""
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status("recall", ticket["status"])
             limit = int(self.settings["recall_limit"])
@@ -483,7 +456,7 @@ class QueueService(QueueViews):
 
     def _simple_transition(self, ticket_id, counter_id, clerk_id, action, kind, time_column, release=False,
                            detail=None) -> Outcome:
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status(action, ticket["status"])
             now = self.clock()
@@ -503,7 +476,7 @@ class QueueService(QueueViews):
             raise QueueError("Hãy chọn thủ tục đã giải quyết (procedure is required)", code="procedure_required")
         if dossier_number is not None and (not isinstance(dossier_number, str) or len(dossier_number) > 64):
             raise QueueError("Số biên nhận hồ sơ không hợp lệ (bad dossier number)", code="bad_dossier_number")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status("finish", ticket["status"])
             procedure_ids = []
@@ -525,8 +498,7 @@ class QueueService(QueueViews):
                       {"procedures": list(dict.fromkeys(codes))}, at=now)
             store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter["id"],))
             events = (self._ticket_events(ticket["id"]) + self._counter_events(counter["id"])
-                      + [Event("rating_requested", {"ticket_id": ticket["id"], "number": ticket["number"]},
-                               (counter_room(counter["id"]),))])
+                      + [rating_requested(ticket, counter["id"])])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
@@ -535,7 +507,7 @@ class QueueService(QueueViews):
         if (service is None) == (to_counter is None):
             raise QueueError("Chuyển tới một lĩnh vực hoặc một quầy (give service or counter)",
                              code="transfer_target")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             next_status("transfer", ticket["status"])
             target_service_id = ticket["service_id"]
@@ -554,10 +526,9 @@ class QueueService(QueueViews):
             self._requeue(ticket, counter["id"], clerk_id, "transferred",
                           service_id=target_service_id, target_counter_id=target_counter_id,
                           detail={"to_service": service, "to_counter": target_counter_id})
-            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [queue_changed()]
+            events = self._ticket_events(ticket["id"]) + self._counter_events(counter["id"]) + [queue_changed_marker()]
             if target_counter_id:
-                events += [Event("counter_changed", self.counter_view(self.counter(target_counter_id)),
-                                 (counter_room(target_counter_id),))]
+                events.append(counter_changed(self.db, self.tz, self.counter(target_counter_id), to_monitor=False))
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
@@ -580,7 +551,7 @@ class QueueService(QueueViews):
         """Record the citizen's satisfaction (3 very satisfied, 2 satisfied, 1 dissatisfied) once."""
         if not isinstance(score, int) or isinstance(score, bool) or score not in (1, 2, 3):
             raise QueueError("Điểm đánh giá phải là 1, 2 hoặc 3 (score must be 1..3)", code="bad_score")
-        with store.write_lock(self.db):
+        with store.transaction(self.db):
             ticket = self.ticket(ticket_id)
             if ticket["status"] != TicketStatus.DONE:
                 raise Conflict("Chỉ đánh giá được sau khi đã giải quyết xong (rate after service)",
@@ -589,8 +560,6 @@ class QueueService(QueueViews):
                 raise Conflict("Phiếu này đã được đánh giá (already rated)", code="already_rated")
             store.execute(self.db, "UPDATE tickets SET rating = ? WHERE id = ?", (score, ticket["id"]))
             self._log(ticket, "rated", ticket["status"], ticket["counter_id"], ticket["clerk_id"], {"score": score})
-            events = self._ticket_events(ticket["id"]) + [
-                Event("rating_recorded", {"ticket_id": ticket["id"], "score": score},
-                      ("monitor", counter_room(ticket["counter_id"])))]
+            events = self._ticket_events(ticket["id"]) + [rating_recorded(ticket["id"], score, ticket["counter_id"])]
             result = self.public_ticket(store.ticket_row(self.db, ticket["id"]))
         return Outcome(result, events)

@@ -29,8 +29,14 @@ def connect(path: str | Path, shared: bool = False) -> sqlite_utils.Database:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Apply pending migrations; several processes starting together wait on the write lock."""
-    with write_lock(db):
+    """Apply pending migrations (sqlite-utils Migrations, each in its own transaction).
+
+    The empty transaction first only waits until no other writer is mid-write; it is released
+    BEFORE migrating, so it does not keep two processes from migrating at once. Processes starting
+    together are serialised by the file lock `<database>.init-lock`
+    (maintenance.one_initialiser_at_a_time, around server.py's initialise), not here.
+    """
+    with transaction(db):
         pass
     migrations.apply(db)
 
@@ -125,7 +131,7 @@ def _begin_immediate(db: sqlite_utils.Database) -> None:
 
 
 @contextmanager
-def write_lock(db: sqlite_utils.Database):
+def transaction(db: sqlite_utils.Database):
     """One write transaction begun IMMEDIATE, so concurrent writers queue instead of failing."""
     with _process_writer(db):
         _begin_immediate(db)
@@ -340,7 +346,7 @@ def service_queues(db, centre_id: str) -> list[dict]:
                   (SELECT COUNT(*) FROM tickets t
                    WHERE t.centre_id = s.centre_id AND t.status = 'waiting' AND t.service_id = s.id) AS waiting,
                   (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id
-                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS serving
+                   WHERE cs.service_id = s.id AND c.state = 'open' AND c.active = 1) AS open_counters
            FROM services s WHERE s.centre_id = ? AND s.active = 1 ORDER BY s.sort_order, s.code""",
         (centre_id,),
     )
@@ -446,3 +452,56 @@ def ticket_id_by_number(db, centre_id: str, day: str, number: str, status: str) 
     """The id of a local day's ticket with this number in this status."""
     return scalar(db, "SELECT id FROM tickets WHERE centre_id = ? AND local_day = ? AND number = ? AND status = ?",
                   (centre_id, day, number, status))
+
+
+# ---- print jobs (kiosk/printing.py) -------------------------------------------------------------
+
+def kiosk_device(db, device_id: int) -> dict | None:
+    """A kiosk's device row (its printer URI and paper width)."""
+    return one(db, "SELECT * FROM devices WHERE id = ? AND kind = 'kiosk'", (device_id,))
+
+
+def printer_agent_of(db, kiosk_id: int) -> dict | None:
+    """The newest unrevoked print agent attached to a kiosk."""
+    return one(db, """SELECT id FROM devices WHERE kind = 'printer' AND kiosk_id = ?
+                      AND revoked_at IS NULL ORDER BY id DESC LIMIT 1""", (kiosk_id,))
+
+
+def add_print_job(db, job_id: str, ticket_id: str, device_id: int, slip: dict, now: float) -> None:
+    """Record a pending print job for a ticket's slip, in its own transaction."""
+    with transaction(db):
+        insert(db, "print_jobs", {"id": job_id, "centre_id": scalar(db, "SELECT centre_id FROM tickets WHERE id = ?",
+                                                                    (ticket_id,)),
+                                  "ticket_id": ticket_id, "device_id": device_id, "status": "pending",
+                                  "slip": dumps(slip), "created_at": now, "updated_at": now})
+
+
+def finish_print_job(db, job_id: str, ok: bool, error: str | None, now: float) -> dict | None:
+    """Mark a job printed or failed; returns it with its device name and ticket number (None if unknown)."""
+    with transaction(db):
+        job = one(db, """SELECT j.*, d.name AS device_name, t.number FROM print_jobs j
+                         JOIN devices d ON d.id = j.device_id JOIN tickets t ON t.id = j.ticket_id
+                         WHERE j.id = ?""", (job_id,))
+        if job is not None:
+            execute(db, "UPDATE print_jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                    ("printed" if ok else "failed", None if ok else (error or "?")[:300], now, job_id))
+    return job
+
+
+def pending_print_jobs(db, device_id: int, now: float, stale_after_s: float) -> list[dict]:
+    """A device's pending jobs, oldest first, after marking those older than `stale_after_s` screen-only."""
+    with transaction(db):
+        execute(db, """UPDATE print_jobs SET status = 'screen_only', updated_at = ?
+                       WHERE device_id = ? AND status = 'pending' AND created_at < ?""",
+                (now, device_id, now - stale_after_s))
+        return all_rows(db, """SELECT id, slip FROM print_jobs WHERE device_id = ? AND status = 'pending'
+                               ORDER BY created_at""", (device_id,))
+
+
+def failed_printers(db, centre_id: str) -> list[dict]:
+    """Printers whose latest job failed: device name, ticket number, error."""
+    return all_rows(db, """SELECT d.name, t.number, j.error FROM print_jobs j
+                           JOIN devices d ON d.id = j.device_id JOIN tickets t ON t.id = j.ticket_id
+                           WHERE j.centre_id = ? AND j.rowid IN (SELECT MAX(rowid) FROM print_jobs
+                                                                GROUP BY device_id)
+                             AND j.status = 'failed'""", (centre_id,))

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +18,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Credentials  # noqa: E402  (one reader of instance/credentials.txt)
 from queueing import centre, store  # noqa: E402
 from queueing.service import QueueService  # noqa: E402
 
@@ -96,12 +97,15 @@ def open_counter(queue, db):
     return sign_in
 
 
-class Credentials:
-    """The passwords and kiosk token printed once when the demo centre is created."""
-
-    def __init__(self, text: str):
-        self.passwords = dict(re.findall(r"^\s+\w+\s+(\S+)\s+(\S+)$", text, flags=re.M))
-        self.kiosk_token = re.search(r"kiosk token: (\S+)", text).group(1)
+def table_contents(db_path: str | Path) -> dict[str, list[tuple]]:
+    """Every table's rows in a stable order, to compare two databases."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
+    finally:
+        conn.close()
 
 
 TEST_SECRET = "test-secret-key-for-luot"

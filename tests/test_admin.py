@@ -303,7 +303,7 @@ def test_settings_change_is_audited_and_used_by_the_queue(db, queue, open_counte
     assert queue.queue_state()["notice"] == "Trung tâm nghỉ trưa từ 11:30"
     # an empty template means the default sentence again
     admin.update_settings(db, CENTRE, None, {"announcement_template": ""})
-    assert admin.effective_settings(db, CENTRE)["announcement_template"] is None
+    assert admin.centre_settings_view(db, CENTRE)["announcement_template"] is None
 
 
 def test_devices_token_shown_once_and_revoked(db):

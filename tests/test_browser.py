@@ -556,7 +556,7 @@ def set_notice(server, text: str) -> None:
     """The centre's notice line, as the centre's configuration stores it."""
     db = stored(server)
     try:
-        with store.write_lock(db):
+        with store.transaction(db):
             store.execute(db, "UPDATE centres SET settings = json_set(settings, '$.notice', ?)", (text,))
     finally:
         db.conn.close()

@@ -141,7 +141,7 @@ def test_a_clock_set_back_does_not_let_a_new_ticket_overtake(client, api, clock,
 def test_daylight_saving_time_centre_restarts_numbers_once_per_local_day(app, client, api, clock):
     """Vietnam has no DST, but a centre configured elsewhere does: the 25-hour day is one day."""
     db = store.connect(app.config["DATABASE"])
-    with store.write_lock(db):
+    with store.transaction(db):
         store.execute(db, "UPDATE centres SET timezone = 'Europe/Berlin'")
     db.conn.close()
     # 2026-10-25: clocks go back at 03:00 CEST to 02:00 CET in Berlin

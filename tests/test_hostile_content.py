@@ -68,7 +68,7 @@ def server(tmp_path_factory):
     centre_file.write_text(json.dumps(hostile_centre(), ensure_ascii=False), encoding="utf-8")
     initialise(folder / "luot.sqlite3", folder, str(centre_file), announce=lambda *_: None)
     db = store.connect(folder / "luot.sqlite3")
-    with store.write_lock(db):
+    with store.transaction(db):
         store.execute(db, "UPDATE users SET display_name = ?", (PAYLOADS["clerk"],))
     db.conn.close()
     live = LiveServer(folder).start()

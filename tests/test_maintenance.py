@@ -11,7 +11,8 @@ import threading
 import pytest
 import requests
 
-from queueing import centre, maintenance, store
+from queueing import audit, centre, maintenance, store
+from tests.conftest import table_contents
 from queueing.citizen import minimise, parse_card_qr
 from queueing.service import QueueService
 from tests.conftest import ROOT, LiveServer, counter_id
@@ -61,7 +62,7 @@ def test_purge_erases_citizen_data_after_the_retention_period_and_keeps_the_tick
     # the numbers and the event log stay for the statistics
     assert store.scalar(db, "SELECT COUNT(*) FROM tickets") == 3
     assert store.scalar(db, "SELECT COUNT(*) FROM ticket_events") == events_before
-    purged = maintenance.audit_entries(db, centre.DEMO_CENTRE_ID, action=maintenance.ACTION_CITIZEN_PURGED)
+    purged = audit.entries(db, centre.DEMO_CENTRE_ID, None, oldest_first=True, action=maintenance.ACTION_CITIZEN_PURGED)
     assert len(purged) == 1 and purged[0]["detail"]["tickets"] == 1
     # idempotent: nothing more to erase
     assert maintenance.purge_citizen_data(db, centre.DEMO_CENTRE_ID, clock(), 30) == 0
@@ -89,7 +90,7 @@ def test_purge_uses_the_centre_setting_and_refuses_bad_days(db, queue, clock, op
     clock.advance(10 * DAY)
     assert maintenance.retention_days_of(db, centre.DEMO_CENTRE_ID) == 30
     assert maintenance.purge_citizen_data(db, centre.DEMO_CENTRE_ID, clock()) == 0
-    with store.write_lock(db):
+    with store.transaction(db):
         store.execute(db, "UPDATE centres SET settings = ? WHERE id = ?",
                       (store.dumps({"citizen_retention_days": 7}), centre.DEMO_CENTRE_ID))
     assert maintenance.purge_citizen_data(db, centre.DEMO_CENTRE_ID, clock()) == 1
@@ -142,7 +143,7 @@ def test_citizen_views_are_logged_once_per_viewer_and_ticket(db, queue, clock):
     assert maintenance.record_citizen_view(db, centre.DEMO_CENTRE_ID, clock(), "user", admin, ticket["id"], "x")
     assert not maintenance.record_citizen_view(db, centre.DEMO_CENTRE_ID, clock(), "user", admin, ticket["id"], "y")
     assert maintenance.record_citizen_view(db, centre.DEMO_CENTRE_ID, clock(), "device", 1, ticket["id"], "z")
-    entries = maintenance.audit_entries(db, centre.DEMO_CENTRE_ID, ticket_id=ticket["id"])
+    entries = audit.entries(db, centre.DEMO_CENTRE_ID, None, include_views=True, oldest_first=True, ticket_id=ticket["id"])
     assert [(e["username"], e["device_id"], e["detail"]["via"]) for e in entries] == [("admin", None, "x"),
                                                                                        (None, 1, "z")]
 
@@ -162,7 +163,7 @@ def test_api_logs_who_saw_a_citizen_name(client, api, app):
     assert client.get("/api/v1/counters/1", headers=admin).json["current"]["citizen_name"] == "LÊ VĂN CƯỜNG"
     db = store.connect(app.config["DATABASE"])
     try:
-        entries = maintenance.audit_entries(db, centre.DEMO_CENTRE_ID, action=maintenance.ACTION_CITIZEN_VIEWED)
+        entries = audit.entries(db, centre.DEMO_CENTRE_ID, None, oldest_first=True, action=maintenance.ACTION_CITIZEN_VIEWED)
     finally:
         db.conn.close()
     assert [(e["username"], e["ticket_id"], e["detail"]["via"]) for e in entries] == [
@@ -187,17 +188,17 @@ def test_backup_then_restore_gives_back_the_same_database(db_path, db, queue, cl
     assert maintenance.backup(db_path, target) == target
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     assert not target.with_name(target.name + "-wal").exists()  # one self-contained file
-    original = maintenance.table_contents(db_path)
-    assert maintenance.table_contents(target) == original
+    original = table_contents(db_path)
+    assert table_contents(target) == original
     assert len(original["tickets"]) == 12 and len(original["ticket_events"]) > 12
 
     # the centre goes on working after the backup; then the backup is restored over it
     queue.issue_ticket("TP")
-    assert maintenance.table_contents(db_path) != original
+    assert table_contents(db_path) != original
     db.conn.close()
     kept = maintenance.restore(target, db_path)
-    assert maintenance.table_contents(db_path) == original
-    assert kept is not None and len(maintenance.table_contents(kept)["tickets"]) == 13
+    assert table_contents(db_path) == original
+    assert kept is not None and len(table_contents(kept)["tickets"]) == 13
     reopened = store.connect(db_path)
     try:
         assert store.scalar(reopened, "PRAGMA journal_mode") == "wal"
@@ -213,7 +214,7 @@ def test_restore_into_an_empty_place_and_refusals(db_path, tmp_path):
     target = maintenance.backup(db_path, tmp_path / "copy.sqlite3")
     fresh = tmp_path / "new" / "luot.sqlite3"
     assert maintenance.restore(target, fresh) is None
-    assert maintenance.table_contents(fresh) == maintenance.table_contents(db_path)
+    assert table_contents(fresh) == table_contents(db_path)
     not_sqlite = tmp_path / "notes.txt"
     not_sqlite.write_text("hello " * 1000)
     other = tmp_path / "other.sqlite3"
@@ -221,7 +222,7 @@ def test_restore_into_an_empty_place_and_refusals(db_path, tmp_path):
     for bad in (not_sqlite, other, tmp_path / "missing.sqlite3"):
         with pytest.raises(maintenance.MaintenanceError):
             maintenance.restore(bad, fresh)
-    assert maintenance.table_contents(fresh) == maintenance.table_contents(db_path)  # untouched
+    assert table_contents(fresh) == table_contents(db_path)  # untouched
     with pytest.raises(maintenance.MaintenanceError):
         maintenance.backup(tmp_path / "nothing.sqlite3", tmp_path / "x.sqlite3")
 

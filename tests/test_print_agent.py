@@ -17,12 +17,23 @@ from werkzeug.serving import ThreadedWSGIServer
 from printers import drivers
 from printers.agent import parse_arguments, run_agent
 from printers.drivers import slip_bytes
-from printers.protocol import (PRINT_JOB, PRINT_RESULT, PRINTER_READY, make_print_job, parse_print_result,
-                               parse_printer_ready)
-from printers.slip import WIDTH_58MM_PX, WIDTH_80MM_PX, render_slip
+from printers.protocol import PRINT_JOB, PRINT_RESULT, PRINTER_READY, make_print_job, parse_print_result
+from printers.slip import LAYOUTS, WIDTH_58MM_PX, WIDTH_80MM_PX, render_slip
 from tests.test_printers import CollectingPrinter, make_slip, unused_port
 
 TOKEN = "agent-token-for-tests"
+
+
+def parse_printer_ready(payload) -> tuple[str, int]:
+    """Read a printer_ready payload into the agent's printer URI and slip width, raising ValueError when malformed."""
+    if not isinstance(payload, dict):
+        raise ValueError("printer_ready payload must be a JSON object")
+    printer_uri, width_px = payload.get("printer"), payload.get("width")
+    if not isinstance(printer_uri, str) or not printer_uri:
+        raise ValueError("printer_ready needs the printer URI as a string")
+    if type(width_px) is not int or width_px not in LAYOUTS:
+        raise ValueError(f"printer_ready width must be one of {sorted(LAYOUTS)}")
+    return printer_uri, width_px
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

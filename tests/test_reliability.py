@@ -82,7 +82,7 @@ def centre_template(tmp_path_factory):
     password_hash = accounts.hash_password("not-used-in-these-tests")
     clerks = {}
     for number in range(1, CLERKS + 1):
-        with store.write_lock(db):
+        with store.transaction(db):
             user_id = store.insert(db, "users", {"centre_id": CENTRE_ID, "username": f"quay{number}",
                                                  "display_name": f"Cán bộ quầy {number}", "role": "clerk",
                                                  "password_hash": password_hash, "created_at": now})
@@ -538,7 +538,7 @@ def test_screens_and_print_agents_reconnect_after_a_restart_and_show_the_state_f
                     "issued_at_local": "08:00 24/11/2026", "track_url": f"http://x/t/{missed['id']}",
                     "footer": "Cảm ơn", "lang": "vi"}
             printer_id = store.scalar(db, "SELECT id FROM devices WHERE name = 'Máy in sảnh'")
-            with store.write_lock(db):
+            with store.transaction(db):
                 store.insert(db, "print_jobs", {"id": "missed-job", "centre_id": DEMO_CENTRE_ID,
                                                 "ticket_id": missed["id"], "device_id": printer_id,
                                                 "status": "pending", "slip": store.dumps(slip),

@@ -281,7 +281,7 @@ def world(tmp_path_factory, app_instance_template):
     waiting = [queue.issue_ticket("TP").result for _ in range(2)]
     queue.sign_in(2, users["clerk2"])
     printer_id = store.scalar(db, "SELECT id FROM devices WHERE name = 'Máy in sảnh'")
-    with store.write_lock(db):
+    with store.transaction(db):
         store.insert(db, "print_jobs", {"id": "job-1", "centre_id": centre.DEMO_CENTRE_ID,
                                         "ticket_id": waiting[0]["id"], "device_id": printer_id, "status": "pending",
                                         "slip": "{}", "created_at": now, "updated_at": now})

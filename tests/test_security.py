@@ -12,7 +12,8 @@ import sys
 import pytest
 
 import web
-from queueing import accounts, centre, maintenance, store
+from queueing import accounts, centre, store
+from tests.conftest import table_contents
 from tests.conftest import ROOT, TEST_SECRET, Credentials
 
 CARD = "038155000003|171234567|LÊ VĂN CƯỜNG|15071955|Nam|Xã Hải Long, Tỉnh Thanh Hóa|20042021"
@@ -21,7 +22,7 @@ NOT_STATE = {"audit_log", "stats_days", "stats_daily"}
 
 
 def database_state(app) -> dict:
-    contents = maintenance.table_contents(app.config["DATABASE"])
+    contents = table_contents(app.config["DATABASE"])
     return {table: rows for table, rows in contents.items() if table not in NOT_STATE}
 
 
@@ -135,7 +136,7 @@ def test_a_password_change_ends_existing_sessions(app, client, api):
     assert client.get("/manager").status_code == 200
     db = db_of(app)
     try:
-        with store.write_lock(db):
+        with store.transaction(db):
             store.execute(db, "UPDATE users SET password_hash = ? WHERE username = 'admin'",
                           (accounts.hash_password("a-new-long-password"),))
     finally:

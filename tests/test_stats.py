@@ -148,10 +148,10 @@ def test_quantiles_of_many_stored_days_equal_those_of_one_sorted_list(monkeypatc
     import random
     from array import array
     rng = random.Random(seed)
-    monkeypatch.setattr(stats, "SORT_BELOW", 50)  # take the selection path even for small sets
-    monkeypatch.setattr(stats, "SELECT_RUN_LENGTH", 1)
-    monkeypatch.setattr(stats, "SAMPLE_SIZE", 64)
-    monkeypatch.setattr(stats, "SAMPLE_MARGIN", rng.choice((1, 3, 48)))  # narrow brackets must widen, not lie
+    monkeypatch.setattr(stats.quantiles, "SORT_BELOW", 50)  # take the selection path even for small sets
+    monkeypatch.setattr(stats.quantiles, "SELECT_RUN_LENGTH", 1)
+    monkeypatch.setattr(stats.quantiles, "SAMPLE_SIZE", 64)
+    monkeypatch.setattr(stats.quantiles, "SAMPLE_MARGIN", rng.choice((1, 3, 48)))  # narrow brackets must widen, not lie
     runs = [array("d", sorted(rng.choice((rng.randint(0, 50) * 30.0, rng.expovariate(1 / 900)))
                               for _ in range(rng.choice((0, 1, 3, 40, 400))))) for _ in range(rng.randint(2, 60))]
     everything = [value for run in runs for value in run]

@@ -59,7 +59,7 @@ def test_a_stored_day_is_rebuilt_after_a_late_event(queue, db, open_counter, clo
     first = stats.summary(db, queue.centre_id, queue.tz, DAY, DAY)
     assert first["no_show"] == 1
     assert store.scalar(db, "SELECT ready FROM stats_days WHERE local_day = '2026-11-24'") == 1
-    with store.write_lock(db):  # as a restore would log it
+    with store.transaction(db):  # as a restore would log it
         store.add_ticket_event(db, queue.centre_id, ticket["id"], clock(), "restored", "no_show", "waiting",
                                queue.ticket(ticket["id"])["service_id"])
     assert store.scalar(db, "SELECT COUNT(*) FROM stats_days WHERE local_day = '2026-11-24'") == 0

@@ -19,8 +19,9 @@ Plugging in another backend (for example an LLM) later:
    timeouts is the safe shape.
 2. Register it: ``register_assistant("llm", LlmAssistant)`` (or add it to ``BACKENDS``).
 3. Choose it with the ``LUOT_ASSISTANT`` setting (default ``"rules"``). The server calls
-   ``make_assistant(value, procedures, life_events)`` once per catalogue, so an unknown name fails
-   there with a ValueError listing the known ones. ``ask`` is called from many request threads
+   ``make_assistant(value, procedures, life_events)`` lazily, at the first assistant request of a
+   process (kiosk/routes.py), NOT at start-up: an unknown name makes that request fail with a
+   ValueError listing the known ones (logged; the kiosk answers 500), and the server starts anyway. ``ask`` is called from many request threads
    at once: keep shared state thread-safe.
 
 This package is pure Python (no Flask), so it can be tested and benchmarked alone.

@@ -82,10 +82,19 @@ window.Luot = (function () {
                      text: value === null ? "—" : String(value), title: value === null ? noCounterText : null});
   }
 
+  var centreZone;
+
+  // A time as the centre's clock shows it: in the page's `tz` (the centre's zone) when the page
+  // gives one, else as written (the server writes times with the centre's own UTC offset).
   function localTime(iso, lang) {
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString(lang === "en" ? "en-GB" : "vi-VN",
-      {hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh"});
+    if (centreZone === undefined) centreZone = pageData().tz || null;
+    if (centreZone) {
+      return new Date(iso).toLocaleTimeString(lang === "en" ? "en-GB" : "vi-VN",
+        {hour: "2-digit", minute: "2-digit", timeZone: centreZone});
+    }
+    var match = /T(\d{2}):(\d{2})/.exec(iso);
+    return match ? match[1] + ":" + match[2] : "";
   }
 
   return {pageData: pageData, el: el, clear: clear, api: api, connect: connect, minutes: minutes,
