@@ -15,7 +15,7 @@ from printers.slip import wait_range_minutes
 from queueing import store, vocabulary
 from queueing.model import QueueError
 from settings import setting
-from web import current_principal, get_db, get_queue, json_body, now, require
+from web import bearer_token, current_principal, get_db, get_queue, json_body, now, require
 
 bp = Blueprint("kiosk", __name__, template_folder="templates")
 
@@ -125,10 +125,11 @@ def ask():
         raise QueueError("Hãy nhập nhu cầu bằng chữ (text is required)", code="text_required")
     if lang not in ("vi", "en"):
         raise QueueError("Ngôn ngữ phải là vi hoặc en (lang must be vi or en)", code="bad_lang")
-    principal = current_principal()
-    # A kiosk is one device however many citizens use it; behind a proxy, remote_addr is the client's
-    # only when LUOT_TRUSTED_PROXIES says so (server.trust_proxies).
-    asker = ("kiosk", principal.id) if principal.is_device("kiosk") else ("address", request.remote_addr)
+    # Anyone may ask: only a bearer token (a kiosk's) is looked at, never a browser session, which would
+    # ask for the CSRF token of a write. A kiosk is one device however many citizens use it; behind a
+    # proxy, remote_addr is the client's only when LUOT_TRUSTED_PROXIES says so (server.trust_proxies).
+    principal = current_principal() if bearer_token() else None
+    asker = ("kiosk", principal.id) if principal and principal.is_device("kiosk") else ("address", request.remote_addr)
     if not current_app.extensions["luot_rate_limiter"].allow(("ask", *asker), ASK_PER_MINUTE):
         raise QueueError("Hỏi quá nhanh; vui lòng chờ một chút (too many questions)", code="rate_limited",
                          status=429)
