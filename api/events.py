@@ -112,6 +112,14 @@ def on_disconnect(*_args):
         addresses.release(request.sid)
 
 
+def _let_go(sid: str, after_s: float) -> None:
+    socketio.sleep(after_s)
+    try:
+        socketio.server.disconnect(sid)
+    except (KeyError, ValueError):  # already gone
+        pass
+
+
 @socketio.on("track")
 def on_track(track_key):
     """A tracking page follows one ticket by its `track_key` (staff may give its id); answered with `ticket_updated`.
@@ -130,8 +138,10 @@ def on_track(track_key):
     ticket = queue.public_ticket(row)
     emit("ticket_updated", tracking_view(ticket))
     if ticket["status"] in ENDED:
-        disconnect()  # nothing more will happen to it: the page keeps what it shows, the connection ends
-        return {"ok": True}
+        # Nothing more will happen to it: the page keeps what it shows and the connection ends — after
+        # this answer has gone out (disconnecting first would leave the page waiting for it).
+        socketio.start_background_task(_let_go, request.sid, 1.0)
+        return {"ok": True, "ended": True}
     join_room(f"ticket:{ticket['id']}")
     return {"ok": True}
 

@@ -168,7 +168,7 @@ def test_client_address_trusts_forwarded_for_from_loopback_only():
 def test_a_tracking_page_is_told_and_let_go_when_its_ticket_ends(app, api, client):
     ticket = api.issue("TP")
     phone = web.socketio.test_client(app)
-    assert phone.emit("track", ticket["id"], callback=True) == {"ok": True}
+    assert phone.emit("track", ticket["track_key"], callback=True) == {"ok": True}
     clerk = api.headers("quay1")
     client.post("/api/v1/counters/1/sign-in", headers=clerk)
     assert client.post("/api/v1/counters/1/call-next", headers=clerk).status_code == 200
@@ -180,5 +180,8 @@ def test_a_tracking_page_is_told_and_let_go_when_its_ticket_ends(app, api, clien
     assert not phone.is_connected()
     # a page opened on a ticket that already ended is answered, then let go
     late = web.socketio.test_client(app)
-    late.emit("track", ticket["id"])
+    assert late.emit("track", ticket["track_key"], callback=True) == {"ok": True, "ended": True}
+    deadline = time.time() + 5
+    while late.is_connected() and time.time() < deadline:
+        time.sleep(0.05)
     assert not late.is_connected()
