@@ -246,7 +246,8 @@ def publish(events: list[Event]) -> None:
         payload = event.payload
         if event.name == "ticket_called" and announcer is not None:
             announcement = payload["announcement"]
-            key = announcer.request(announcement["text"], announcement["lang"])
+            key = announcer.request(announcement["text"], announcement["lang"], voice=announcement.get("voice"),
+                                    rate=announcement.get("rate"))
             if key:
                 announcement["audio_url"] = f"/audio/{key}.wav"
         for hook in current_app.extensions.get("luot_publish_hooks", []):
@@ -374,11 +375,11 @@ class AnnouncementsAhead:
         pool = self.app.extensions["luot_pool"]
         db = pool.acquire()
         try:
-            likely = QueueService(db, self.app.config["CENTRE_ID"], clock=self.app.config["CLOCK"]) \
-                .likely_announcements(self.limit)
+            queue = QueueService(db, self.app.config["CENTRE_ID"], clock=self.app.config["CLOCK"])
+            likely, voice = queue.likely_announcements(self.limit), queue.voice()
         finally:
             pool.release(db)
-        return any(self.announcer.request(text, lang, ahead=True) is None for text, lang in likely)
+        return any(self.announcer.request(text, lang, ahead=True, **voice) is None for text, lang in likely)
 
 
 def queue_summary_now(app) -> dict:

@@ -16,7 +16,7 @@ import time
 import wave
 from pathlib import Path
 
-from queueing.speech_vi import tts_text_vi
+from queueing.speech_vi import VIETNAMESE_VOICES, tts_text_vi
 from queueing.text import nfc
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ class Announcer:
         self._thread.join(timeout)
         self._thread = None
 
-    def request(self, text: str, lang: str, ahead: bool = False) -> str | None:
+    def request(self, text: str, lang: str, ahead: bool = False, voice: str | None = None,
+                rate: int | None = None) -> str | None:
         """Return the cache key for text at once and queue its synthesis unless it is cached.
 
         Returns None when disabled or when text is blank: pyttsx3 never finishes an empty
@@ -96,11 +97,13 @@ class Announcer:
             raise ValueError(f"no voice for language {lang!r}; use one of {sorted(VOICES)}")
         if not self.enabled or not text.strip():
             return None
-        voice = VOICES[lang]
+        # The centre's `voice` and `voice_rate` settings (a Vietnamese voice applies to Vietnamese only).
+        voice = voice if lang == "vi" and voice in VIETNAMESE_VOICES else VOICES[lang]
+        rate = int(rate) if rate else self.rate
         spoken = tts_text_vi(text) if lang == "vi" else nfc(text)
         # The key covers everything that changes the audio, so a new voice or rate never
         # serves a stale file.
-        digest = hashlib.sha256(f"{lang}\n{voice}\n{self.rate}\n{spoken}".encode())
+        digest = hashlib.sha256(f"{lang}\n{voice}\n{rate}\n{spoken}".encode())
         key = digest.hexdigest()[:24]
         if self._cache_path(key).exists():
             return key
@@ -111,11 +114,11 @@ class Announcer:
                 return None
             self._pending.add(key)
         if self._pool is not None:
-            result = self._pool.spawn(self._job, key, voice, spoken)
+            result = self._pool.spawn(self._job, key, voice, spoken, rate)
             self._results[key] = result
             result.rawlink(lambda _result, key=key: self._finished(key))
         else:
-            self._jobs.put((key, voice, spoken))
+            self._jobs.put((key, voice, spoken, rate))
         return key
 
     def pending(self) -> int:
@@ -158,12 +161,12 @@ class Announcer:
     def _run(self) -> None:
         """Synthesise queued requests one by one until stop() sends None."""
         while (job := self._jobs.get()) is not None:
-            key, voice, spoken = job
-            self._job(key, voice, spoken)
+            key, voice, spoken, rate = job
+            self._job(key, voice, spoken, rate)
             self._finished(key)
         self._release_engine()
 
-    def _job(self, key: str, voice: str, spoken: str) -> None:
+    def _job(self, key: str, voice: str, spoken: str, rate: int | None = None) -> None:
         """Synthesise one announcement on the owner thread; a failure only costs this announcement."""
         try:
             with _ENGINE_LOCK:
@@ -171,7 +174,7 @@ class Announcer:
                     self._engine = self._new_engine()
                     self._connections = self._listen_to(self._engine)
                     self._warm_up(self._engine)
-                self._synthesise(self._engine, key, voice, spoken)
+                self._synthesise(self._engine, key, voice, spoken, rate or self.rate)
         except Exception:
             # Any TTS failure (espeak missing, engine error) only costs this announcement.
             logger.exception("announcement %s could not be synthesised: %r", key, spoken)
@@ -210,7 +213,7 @@ class Announcer:
         with tempfile.TemporaryDirectory(dir=self.cache_dir) as scratch:
             self._speak_to_file(engine, "a", Path(scratch) / "warm-up.wav")
 
-    def _synthesise(self, engine, key: str, voice: str, spoken: str) -> None:
+    def _synthesise(self, engine, key: str, voice: str, spoken: str, rate: int) -> None:
         """Write the WAV for key under a temporary name, check it and rename it into place."""
         descriptor, partial_name = tempfile.mkstemp(
             dir=self.cache_dir, prefix=f".{key}.", suffix=".partial"
@@ -220,7 +223,7 @@ class Announcer:
         try:
             self._engine_errors.clear()
             engine.setProperty("voice", voice)
-            engine.setProperty("rate", self.rate)
+            engine.setProperty("rate", rate)
             for _ in range(SYNTHESIS_ATTEMPTS):
                 if self._speak_to_file(engine, spoken, partial):
                     break
@@ -288,7 +291,8 @@ class NullAnnouncer:
     def stop(self, timeout: float = 10.0) -> None:
         """Do nothing: there is no engine."""
 
-    def request(self, text: str, lang: str) -> None:
+    def request(self, text: str, lang: str, ahead: bool = False, voice: str | None = None,
+                rate: int | None = None) -> None:
         """Return None: nothing is synthesised."""
         return None
 

@@ -112,7 +112,7 @@ def greeting():
     queue = get_queue()
     local = datetime.fromtimestamp(now(), timezone.utc).astimezone(queue.tz)
     text = assistant().greeting(local, lang)
-    key = current_app.extensions["luot_announcer"].request(text, lang)
+    key = current_app.extensions["luot_announcer"].request(text, lang, **queue.voice())
     return jsonify({"text": text, "audio_url": f"/audio/{key}.wav" if key else None})
 
 
@@ -135,6 +135,6 @@ def ask():
                          status=429)
     answer = assistant().ask(text, lang).to_dict()
     # Spoken like the greeting, through the announcer's one TTS thread (None when TTS is off).
-    key = current_app.extensions["luot_announcer"].request(answer["reply"], lang)
+    key = current_app.extensions["luot_announcer"].request(answer["reply"], lang, **get_queue().voice())
     answer["audio_url"] = f"/audio/{key}.wav" if key else None
     return jsonify(answer)

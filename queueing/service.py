@@ -175,9 +175,13 @@ class QueueService(QueueViews):
             "text": announcement_text(row["number"], row["counter_number"], row["counter_name"], lang=lang,
                                       template=self.settings["announcement_template"],
                                       recall_count=row["recall_count"]),
-            "lang": lang, "repeat": self.settings["announcement_repeat"], "audio_url": None,
+            "lang": lang, "repeat": self.settings["announcement_repeat"], "audio_url": None, **self.voice(),
         }
         return ticket_called(payload)
+
+    def voice(self) -> dict:
+        """How announcements are spoken here: the centre's `voice` and `voice_rate` (words per minute)."""
+        return {"voice": self.settings.get("voice") or "vi", "rate": int(self.settings.get("voice_rate") or 150)}
 
     def _log(self, ticket: dict, kind: str, to_status, counter_id=None, clerk_id=None, detail=None,
              at: float | None = None) -> None:

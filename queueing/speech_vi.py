@@ -60,6 +60,10 @@ PLACEHOLDERS = {
 }
 
 
+# espeak-ng's Vietnamese voices a centre may choose (the `voice` setting): northern, central, southern.
+VIETNAMESE_VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
+
+
 def _read_below_thousand(number: int, full: bool) -> str:
     """Read 0..999; full reads a zero hundreds digit as "không trăm", as in a non-leading group."""
     hundreds, rest = divmod(number, 100)

@@ -78,3 +78,16 @@ def test_greeting_comes_with_voice(speaking_app):
     greeting = client.get("/api/v1/assistant/greeting").get_json()
     assert greeting["text"].startswith("Chào buổi sáng")  # the fixed clock is 08:00 local
     assert client.get(greeting["audio_url"]).status_code == 200
+
+
+def test_a_call_is_announced_with_the_centres_voice_and_rate(db, clock):
+    from queueing import admin, centre as centre_module
+    from queueing.service import QueueService
+    from tests.conftest import clerk_id, counter_id
+    admin.update_settings(db, centre_module.DEMO_CENTRE_ID, None, {"voice": "vi-vn-x-south", "voice_rate": 120})
+    queue = QueueService(db, centre_module.DEMO_CENTRE_ID, clock=clock)
+    queue.issue_ticket("TP")
+    counter, clerk = counter_id(db, 1), clerk_id(db, 1)
+    queue.sign_in(counter, clerk)
+    called = next(event for event in queue.call_next(counter, clerk).events if event.name == "ticket_called")
+    assert (called.payload["announcement"]["voice"], called.payload["announcement"]["rate"]) == ("vi-vn-x-south", 120)

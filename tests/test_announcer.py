@@ -189,3 +189,21 @@ def test_cancelled_utterance_is_synthesised_again(announcer, monkeypatch, caplog
     assert path is not None and rms(read_pcm(path)[1]) > RMS_FLOOR
     assert len(calls) == 3
     assert "synthesising it again" in caplog.text
+
+
+def test_the_centres_voice_and_rate_change_what_is_heard(announcer):
+    """The `voice` and `voice_rate` settings reach the engine: a slower rate is a longer WAV, another
+    Vietnamese voice other audio, and each has its own cache entry."""
+    normal = announcer.request(SENTENCE, "vi", voice="vi", rate=150)
+    slow = announcer.request(SENTENCE, "vi", voice="vi", rate=90)
+    southern = announcer.request(SENTENCE, "vi", voice="vi-vn-x-south", rate=150)
+    assert len({normal, slow, southern}) == 3
+    durations = {}
+    for name, key in (("normal", normal), ("slow", slow), ("southern", southern)):
+        params, samples = read_pcm(announcer.wav_path(key, timeout=30))
+        assert rms(samples) > RMS_FLOOR
+        durations[name] = (params.nframes / params.framerate, bytes(samples))
+    assert durations["slow"][0] > durations["normal"][0] * 1.3
+    assert durations["southern"][1] != durations["normal"][1]
+    # an unknown voice falls back to the default one rather than failing the call
+    assert announcer.request(SENTENCE, "vi", voice="klingon", rate=150) == normal

@@ -10,12 +10,10 @@ from ..closing import DAY_END_DEFAULTS
 from ..corrections import RESTORE_PLACES, current_setting_names
 from ..model import Event, Outcome
 from ..service import DEFAULT_SETTINGS
-from ..speech_vi import validate_template
+from ..speech_vi import VIETNAMESE_VOICES as VOICES, validate_template
 from .changes import _diff, _now, _update_columns, audit
 from .validation import ValidationError, _Fields, _int, _text
 
-# espeak-ng's Vietnamese voices (docs/architecture.md, known traps); the announcer speaks with them.
-VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
 SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 150, **ALERT_DEFAULTS, **DAY_END_DEFAULTS}
 CENTRE_FIELDS = ("name", "name_en", "timezone")
 NOTICE_MAX = 300
