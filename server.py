@@ -186,7 +186,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("TESTING") or app.config.get("DAY_CLOSER"):
         start_day_closer(app)
     if not app.config.get("TESTING"):
-        from manager.admin_routes import alert_loop
+        from manager.alert_push import alert_loop
         web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
     return app
 

@@ -17,6 +17,7 @@ from .model import (Conflict, CounterState, Event, Forbidden, NotFound, Outcome,
                     TicketStatus, epoch_to_iso)
 from .numbering import format_ticket_number, local_day, local_hour
 from .policy import QueueHeads, choose_next
+from .counter_sessions import PAUSE_REASONS, PAUSE_REASONS_EN, CounterSessions  # noqa: F401 (re-exported)
 from .queue_views import QueueViews
 from .speech_vi import announcement_text
 from .transitions import next_status
@@ -36,8 +37,6 @@ DEFAULT_SETTINGS = {
     "citizen_retention_days": 30,
 }
 
-PAUSE_REASONS = {"break": "Nghỉ giải lao", "meeting": "Họp", "system": "Sự cố hệ thống", "other": "Khác"}
-PAUSE_REASONS_EN = {"break": "Break", "meeting": "Meeting", "system": "System problem", "other": "Other"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 store.rollback_listeners.append(forecast.schedules.clear)
@@ -51,7 +50,7 @@ def new_track_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-class QueueService(QueueViews):
+class QueueService(QueueViews, CounterSessions):
     """The domain core's front door; handlers call it and publish the events it returns."""
 
     def __init__(self, db, centre_id: str, clock: Clock = time.time):
@@ -247,94 +246,6 @@ class QueueService(QueueViews):
             raise QueueError(f"Không có nhóm ưu tiên '{priority}' (unknown priority group)",
                              code="unknown_priority")
         return row["id"]
-
-    # ---- counters ----------------------------------------------------------------------
-
-    def clerk_counter(self, clerk_id: int) -> dict | None:
-        """The counter a clerk is signed in at, if any."""
-        return store.one(self.db, "SELECT * FROM counters WHERE centre_id = ? AND clerk_id = ? AND active = 1",
-                         (self.centre_id, clerk_id))
-
-    def _counter_of_clerk(self, counter_id, clerk_id) -> dict:
-        counter = self.counter(counter_id)
-        if counter["clerk_id"] != clerk_id:
-            raise Forbidden("Cán bộ chưa đăng nhập tại quầy này (not signed in at this counter)",
-                            code="not_at_counter")
-        return counter
-
-    def _set_counter(self, counter_id: int, **values) -> None:
-        values.setdefault("state_since", self.clock())
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        store.execute(self.db, f"UPDATE counters SET {assignments} WHERE id = ?", (*values.values(), counter_id))
-
-    def _counter_log(self, counter_id: int, kind: str, clerk_id, reason=None) -> None:
-        store.insert(self.db, "counter_events", {"centre_id": self.centre_id, "counter_id": counter_id,
-                                                 "at": self.clock(), "kind": kind, "clerk_id": clerk_id,
-                                                 "reason": reason})
-
-    def sign_in(self, counter_id, clerk_id: int) -> Outcome:
-        """Put a clerk at a counter; one clerk per counter and one counter per clerk."""
-        with store.transaction(self.db):
-            counter = self.counter(counter_id)
-            if counter["clerk_id"] not in (None, clerk_id):
-                raise Conflict("Quầy đang có cán bộ khác đăng nhập (another clerk is signed in here)",
-                               code="counter_taken")
-            elsewhere = self.clerk_counter(clerk_id)
-            if elsewhere and elsewhere["id"] != counter["id"]:
-                raise Conflict(f"Cán bộ đang đăng nhập tại quầy {elsewhere['number']}; hãy đăng xuất trước "
-                               "(already signed in at another counter)", code="clerk_elsewhere")
-            if counter["clerk_id"] != clerk_id:
-                self._set_counter(counter["id"], clerk_id=clerk_id, state=CounterState.OPEN.value,
-                                  pause_reason=None)
-                self._counter_log(counter["id"], "signed_in", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
-            result = self.counter_snapshot(counter["id"])
-        return Outcome(result, events)
-
-    def sign_out(self, counter_id, clerk_id: int) -> Outcome:
-        """Close a counter; a ticket still called there, and those transferred to it, go back to the queue in their place."""
-        with store.transaction(self.db):
-            counter = self._counter_of_clerk(counter_id, clerk_id)
-            events = []
-            if counter["current_ticket_id"]:
-                ticket = store.ticket_row(self.db, counter["current_ticket_id"])
-                if ticket["status"] in (TicketStatus.CALLED, TicketStatus.SERVING):
-                    self._requeue(ticket, counter["id"], clerk_id, "returned_on_sign_out")
-                    events += self._ticket_events(ticket["id"])
-            for returned_id in corrections.return_transferred(self, counter, clerk_id):
-                events += self._ticket_events(returned_id)
-            self._set_counter(counter["id"], clerk_id=None, state=CounterState.CLOSED.value,
-                              pause_reason=None, current_ticket_id=None)
-            self._counter_log(counter["id"], "signed_out", clerk_id)
-            events += self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
-            result = self.counter_snapshot(counter["id"])
-        return Outcome(result, events)
-
-    def pause(self, counter_id, clerk_id: int, reason="break") -> Outcome:
-        """Stop calling at a counter for a stated reason, visible on the monitor."""
-        reason = reason or "break"
-        if reason not in PAUSE_REASONS:
-            raise QueueError(f"Lý do tạm dừng không hợp lệ; chọn một trong: {', '.join(PAUSE_REASONS)} "
-                             "(unknown pause reason)", code="bad_reason")
-        with store.transaction(self.db):
-            counter = self._counter_of_clerk(counter_id, clerk_id)
-            if counter["state"] != CounterState.PAUSED:
-                self._set_counter(counter["id"], state=CounterState.PAUSED.value, pause_reason=reason)
-                self._counter_log(counter["id"], "paused", clerk_id, reason)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
-            result = self.counter_snapshot(counter["id"])
-        return Outcome(result, events)
-
-    def resume(self, counter_id, clerk_id: int) -> Outcome:
-        """Open a paused counter again."""
-        with store.transaction(self.db):
-            counter = self._counter_of_clerk(counter_id, clerk_id)
-            if counter["state"] == CounterState.PAUSED:
-                self._set_counter(counter["id"], state=CounterState.OPEN.value, pause_reason=None)
-                self._counter_log(counter["id"], "resumed", clerk_id)
-            events = self._counter_events(counter["id"], state_changed=True) + [queue_changed_marker()]
-            result = self.counter_snapshot(counter["id"])
-        return Outcome(result, events)
 
     def call_next(self, counter_id, clerk_id: int) -> Outcome:
         """Claim the next ticket for a counter; two clerks calling at once never get the same one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import web
-from manager import admin_routes
+from manager import alert_push
 from queueing import admin, alerts, store
 from queueing.centre import DEMO_CENTRE_ID as CENTRE
 
@@ -126,14 +126,14 @@ def test_alerts_are_pushed_to_monitors_once_and_cleared(app, client, api, clock,
     display.get_received()
     ticket = api.issue("TP")
     clock.advance(9 * 60)
-    assert admin_routes.check_alerts(app) == [] and pushed(monitor) == []
+    assert alert_push.check_alerts(app) == [] and pushed(monitor) == []
     clock.advance(60)
-    assert len(admin_routes.check_alerts(app)) == 1
+    assert len(alert_push.check_alerts(app)) == 1
     [alert] = pushed(monitor)
     assert alert["kind"] == "long_wait" and alert["ticket"] == ticket["number"] and alert["since"] == ticket["issued_at"]
     assert "đã chờ 10 phút" in alert["message"]
     clock.advance(60)
-    assert admin_routes.check_alerts(app) == [] and pushed(monitor) == []  # raised once, not every round
+    assert alert_push.check_alerts(app) == [] and pushed(monitor) == []  # raised once, not every round
     assert pushed(display) == []  # public screens never hear alerts
     # a monitor that connects now gets the standing alerts in its snapshot
     late = web.socketio.test_client(app, auth={"token": api.token("admin")})
@@ -144,7 +144,7 @@ def test_alerts_are_pushed_to_monitors_once_and_cleared(app, client, api, clock,
     client.post("/api/v1/counters/1/sign-in", headers=clerk)
     client.post("/api/v1/counters/1/call-next", headers=clerk)
     monitor.get_received()
-    admin_routes.check_alerts(app)
+    alert_push.check_alerts(app)
     assert pushed(monitor, "alert_resolved") == [{"key": f"long_wait:{ticket['id']}"}]
 
 
@@ -155,7 +155,7 @@ def test_a_paused_counter_alert_reaches_the_monitor(app, client, api, clock, mon
     client.post("/api/v1/counters/2/pause", json={"reason": "break"}, headers=clerk)
     monitor.get_received()
     clock.advance(5 * 60)
-    admin_routes.check_alerts(app)
+    alert_push.check_alerts(app)
     [alert] = pushed(monitor)
     assert alert["kind"] == "long_pause" and alert["counter"] == 2
     assert "nghỉ giải lao" in alert["message"]
@@ -180,10 +180,10 @@ def test_the_alert_loop_survives_a_failing_round(app, monkeypatch):
             raise RuntimeError("database is locked")
         raise SystemExit  # ends the test's loop
 
-    monkeypatch.setattr(admin_routes, "check_alerts", failing)
+    monkeypatch.setattr(alert_push, "check_alerts", failing)
     monkeypatch.setattr(web.socketio, "sleep", lambda _seconds: None)
     with pytest.raises(SystemExit):
-        admin_routes.alert_loop(app, interval=0)
+        alert_push.alert_loop(app, interval=0)
     assert len(rounds) == 2
 
 
