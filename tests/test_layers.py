@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The project's own top-level modules and packages, i.e. the layers.
 PROJECT = {"queueing", "printers", "kiosk", "counter", "display", "manager", "api", "web", "server", "settings",
-           "i18n", "gunicorn", "bench", "tests"}
+           "sockets", "i18n", "gunicorn", "bench", "tests"}
 
 # layer (a package or module, most specific first) -> (project modules it may import, third-party roots it must not)
 # A project import is allowed when it is, or lies under, one of the listed modules.
@@ -18,16 +18,19 @@ RULES = {
     "queueing": (set(), {"flask", "flask_socketio", "socketio", "escpos", "pyttsx3", "werkzeug", "jinja2"}),
     "printers": ({"queueing"}, {"flask", "flask_socketio", "pyttsx3"}),
     "settings": (set(), {"flask", "flask_socketio", "escpos", "pyttsx3"}),
+    # how connections are served (gevent or threading), capped and closed on every instance
+    "sockets": ({"settings"}, {"flask", "escpos", "pyttsx3"}),
     "i18n": (set(), {"escpos", "pyttsx3"}),
-    "web": ({"queueing", "settings"}, {"escpos", "pyttsx3"}),
+    "web": ({"queueing", "settings", "sockets"}, {"escpos", "pyttsx3"}),
     # Known exception, to be moved (issue 14): api/events.py and api/routes.py reach into the kiosk
     # blueprint for issuing and printing.
-    "api": (SCREEN_MAY | {"printers.protocol", "kiosk.issuing", "kiosk.printing"}, {"escpos", "pyttsx3"}),
+    "api": (SCREEN_MAY | {"sockets", "printers.protocol", "kiosk.issuing", "kiosk.printing"}, {"escpos", "pyttsx3"}),
     "kiosk": (SCREEN_MAY | {"printers.protocol", "printers.slip", "printers.spooler"}, {"pyttsx3"}),
     "counter": (SCREEN_MAY, {"escpos", "pyttsx3"}),
-    "display": (SCREEN_MAY, {"escpos"}),  # display/announcer.py owns the TTS engine
-    # The admin pages close a revoked device's sockets through api.events and check printer URIs.
-    "manager": (SCREEN_MAY | {"api.events", "printers.drivers"}, {"pyttsx3"}),
+    # display/announcer.py owns the TTS engine, in a real OS thread when the server runs on gevent
+    "display": (SCREEN_MAY | {"sockets"}, {"escpos"}),
+    # The admin pages close a revoked device's sockets (on every instance) and check printer URIs.
+    "manager": (SCREEN_MAY | {"sockets", "printers.drivers"}, {"pyttsx3"}),
 }
 
 
