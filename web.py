@@ -186,9 +186,8 @@ def _login_key(username) -> str:
 def check_login_throttle(username) -> None:
     """Refuse a sign-in (429, Retry-After) after LOGIN_FAILURES_ALLOWED recent failures for it."""
     at = now()
-    times = [row["at"] for row in store.all_rows(
-        get_db(), "SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?",
-        (_login_key(username), at - LOGIN_FAILURE_WINDOW_S, LOGIN_FAILURES_ALLOWED))]
+    times = store.login_failure_times(get_db(), _login_key(username), at - LOGIN_FAILURE_WINDOW_S,
+                                      LOGIN_FAILURES_ALLOWED)
     if len(times) >= LOGIN_FAILURES_ALLOWED:
         wait = max(1, math.ceil(times[-1] + LOGIN_FAILURE_WINDOW_S - at))
         error = ApiError(f"Đăng nhập sai quá nhiều lần; thử lại sau {(wait + 59) // 60} phút "
@@ -200,13 +199,12 @@ def check_login_throttle(username) -> None:
 def record_login_failure(username) -> None:
     at = now()
     with store.transaction(get_db()):
-        store.execute(get_db(), "DELETE FROM login_failures WHERE at <= ?", (at - LOGIN_FAILURE_WINDOW_S,))
-        store.insert(get_db(), "login_failures", {"key": _login_key(username), "at": at})
+        store.record_login_failure(get_db(), _login_key(username), at, forget_before=at - LOGIN_FAILURE_WINDOW_S)
 
 
 def clear_login_failures(username) -> None:
     with store.transaction(get_db()):
-        store.execute(get_db(), "DELETE FROM login_failures WHERE key = ?", (_login_key(username),))
+        store.clear_login_failures(get_db(), _login_key(username))
 
 
 # ---- who saw citizen data --------------------------------------------------------------------

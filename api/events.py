@@ -190,7 +190,7 @@ def on_print_result(payload=None):
         job_id, ok, error = parse_print_result(payload)
     except ValueError as problem:
         return {"error": str(problem), "code": "bad_request"}
-    owner = store.scalar(get_db(), "SELECT device_id FROM print_jobs WHERE id = ?", (job_id,))
+    owner = store.print_job_device(get_db(), job_id)
     if owner != principal.id:
         return {"error": "Không có lệnh in này (unknown job)", "code": "unknown_job"}
     current_app.extensions["luot_printing"].job_done(job_id, ok, error)

@@ -1,7 +1,6 @@
 """Issuing a ticket from a kiosk: ID-card QR, rate limit, then the core, then printing after the commit."""
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import defaultdict, deque
@@ -9,7 +8,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 
-from queueing.citizen import CitizenCard, InvalidCardQR, MinimisedCitizen, is_elderly, minimise, parse_card_qr
+from queueing.citizen import CitizenCard, InvalidCardQR, MinimisedCitizen, id_hash_key, is_elderly, minimise, parse_card_qr
 from queueing.model import Outcome, QueueError
 from web import get_db, get_queue, now
 
@@ -34,8 +33,8 @@ class RateLimiter:
 
 
 def citizen_key() -> bytes:
-    """The HMAC key for ID numbers, derived from the server secret so hashes match across restarts."""
-    return hashlib.sha256(b"luot-citizen-id:" + current_app.config["SECRET_KEY"].encode()).digest()
+    """The HMAC key for ID numbers (queueing.citizen derives it from the server's secret)."""
+    return id_hash_key(current_app.config["SECRET_KEY"])
 
 
 def read_card(raw) -> tuple[CitizenCard, MinimisedCitizen]:

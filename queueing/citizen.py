@@ -183,6 +183,11 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
+def id_hash_key(server_secret: str) -> bytes:
+    """The HMAC key for ID numbers, derived from the server's secret so hashes match across restarts."""
+    return hashlib.sha256(b"luot-citizen-id:" + server_secret.encode()).digest()
+
+
 def minimise(card: CitizenCard, key: bytes) -> MinimisedCitizen:
     """Keep only a keyed hash and the last four digits of the id, the name and the birth year."""
     # ID numbers have little entropy (province, birth year, six digits), so an unkeyed or

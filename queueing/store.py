@@ -505,3 +505,26 @@ def failed_printers(db, centre_id: str) -> list[dict]:
                            WHERE j.centre_id = ? AND j.rowid IN (SELECT MAX(rowid) FROM print_jobs
                                                                 GROUP BY device_id)
                              AND j.status = 'failed'""", (centre_id,))
+
+
+def print_job_device(db, job_id) -> int | None:
+    """The device a print job was sent to."""
+    return scalar(db, "SELECT device_id FROM print_jobs WHERE id = ?", (job_id,))
+
+
+# ---- sign-in failures (shared by every process on the database) -----------------------------------
+
+def login_failure_times(db, key: str, since: float, limit: int) -> list[float]:
+    """The newest failed sign-ins of a key since a moment, newest first."""
+    return [row[0] for row in db.conn.execute(
+        "SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?", (key, since, limit))]
+
+
+def record_login_failure(db, key: str, at: float, forget_before: float) -> None:
+    """Note a failed sign-in and forget those too old to count (inside the caller's transaction)."""
+    execute(db, "DELETE FROM login_failures WHERE at <= ?", (forget_before,))
+    insert(db, "login_failures", {"key": key, "at": at})
+
+
+def clear_login_failures(db, key: str) -> None:
+    execute(db, "DELETE FROM login_failures WHERE key = ?", (key,))
