@@ -12,7 +12,6 @@ new ticket would not be called before closing minus the `cutoff_margin_minutes` 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from . import audit, store
+from .background import BackgroundJob
 from .events import queue_changed_marker
 from .holidays import holiday_on, local_moment, next_opening, opening_text, spans_on
 from .model import Conflict, Event, Outcome, TicketStatus
@@ -147,7 +147,7 @@ def expire_earlier_days(queue) -> list[Event]:
     return expire_open_tickets(queue, "stale_at_call", earlier_than_day=local_day(queue.clock(), queue.tz)).events
 
 
-class DayCloser:
+class DayCloser(BackgroundJob):
     """Expires open tickets at each closing time and at local midnight, and once at start-up.
 
     It sleeps until the next computed closing moment (at most CLOSER_CHECK_EVERY_S) and then asks
@@ -156,16 +156,13 @@ class DayCloser:
     running twice costs nothing. `publish` gets the events (Socket.IO) after each commit.
     """
 
+    thread_name = "luot-day-closer"
+
     def __init__(self, database: str | Path, centre_id: str, clock: Callable[[], float] = time.time,
                  publish: Callable[[list], None] | None = None, check_every_s: float = CLOSER_CHECK_EVERY_S):
-        self.database = str(database)
-        self.centre_id = centre_id
-        self.clock = clock
+        super().__init__(database, centre_id, clock, check_every_s)
         self.publish = publish
-        self.check_every_s = check_every_s
         self.last_moment: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _queue(self, db):
         from .service import QueueService
@@ -218,14 +215,7 @@ class DayCloser:
             self.tick()
         except Exception:
             log.exception("day close at start-up failed")
-        self._thread = threading.Thread(target=self._run, name="luot-day-closer", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        return super().start()
 
 
 # ---- issuing: holidays and the cut-off -----------------------------------------------------------

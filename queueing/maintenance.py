@@ -9,7 +9,6 @@ import functools
 import logging
 import os
 import sqlite3
-import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import audit, store
+from .background import BackgroundJob
 from .centre import time_zone
 from .model import QueueError
 
@@ -104,7 +104,7 @@ def purge_citizen_data(db, centre_id: str, now: float, retention_days: int | Non
     return count
 
 
-class DailyPurge:
+class DailyPurge(BackgroundJob):
     """Runs the retention purge once per local day (at start-up, then after PURGE_HOUR each day).
 
     It wakes every PURGE_CHECK_EVERY_S and compares calendar days rather than sleeping until a
@@ -112,16 +112,13 @@ class DailyPurge:
     idempotent, so running it twice after a clock goes back costs nothing.
     """
 
+    thread_name = "luot-daily-purge"
+
     def __init__(self, database: str | Path, centre_id: str, clock: Callable[[], float] = time.time,
                  hour: int = PURGE_HOUR, check_every_s: float = PURGE_CHECK_EVERY_S):
-        self.database = str(database)
-        self.centre_id = centre_id
-        self.clock = clock
+        super().__init__(database, centre_id, clock, check_every_s)
         self.hour = hour
-        self.check_every_s = check_every_s
         self.last_day: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _local(self, db) -> datetime:
         return datetime.fromtimestamp(self.clock(), timezone.utc).astimezone(time_zone(db, self.centre_id))
@@ -149,16 +146,6 @@ class DailyPurge:
             except Exception:  # a failed purge is retried at the next check, never kills the thread
                 log.exception("retention purge failed")
             self._stop.wait(self.check_every_s)
-
-    def start(self) -> "DailyPurge":
-        self._thread = threading.Thread(target=self._run, name="luot-daily-purge", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
 
 # ---- one initialiser at a time -------------------------------------------------------------------

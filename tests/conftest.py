@@ -79,6 +79,15 @@ def queue(db, clock):
     return QueueService(db, centre.DEMO_CENTRE_ID, clock=clock)
 
 
+def rows(app, sql, params=()):
+    """Rows of a query on an app's database, read on a connection of its own."""
+    db = store.connect(app.config["DATABASE"])
+    try:
+        return store.all_rows(db, sql, params)
+    finally:
+        db.conn.close()
+
+
 def clerk_id(db, counter_number: int) -> int:
     return store.scalar(db, "SELECT id FROM users WHERE username = ?", (f"quay{counter_number}",))
 

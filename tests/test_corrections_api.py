@@ -5,14 +5,7 @@ import json
 
 from queueing import store
 from tests.test_api import assert_error
-
-
-def rows(app, sql, params=()):
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return store.all_rows(db, sql, params)
-    finally:
-        db.conn.close()
+from tests.conftest import rows
 
 
 def ticket_row(app, ticket_id):

@@ -9,16 +9,9 @@ import pytest
 
 import web
 from queueing import store
+from tests.conftest import rows
 
 DAY = 86_400
-
-
-def rows(app, sql, params=()):
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return store.all_rows(db, sql, params)
-    finally:
-        db.conn.close()
 
 
 @pytest.fixture
