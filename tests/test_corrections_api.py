@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 
-from queueing import store
-from tests.test_api import assert_error
 from tests.conftest import rows
+from tests.test_api import assert_error
 
 
 def ticket_row(app, ticket_id):
