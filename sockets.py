@@ -24,7 +24,7 @@ def gevent_patched() -> bool:
 
 def async_mode() -> str:
     """gevent in a monkey-patched process (every WebSocket a greenlet); threading otherwise (tests,
-    tools that import create_app): a thread per WebSocket there (DESIGN.md, known traps)."""
+    tools that import create_app): a thread per WebSocket there (docs/architecture.md, known traps)."""
     return "gevent" if gevent_patched() else "threading"
 
 
