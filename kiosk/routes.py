@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timezone
 
 import segno
@@ -9,7 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, make_respon
                    url_for)
 
 from i18n import current_language, page_texts
-from kiosk.assistant import ProcedureInfo, life_event_from_data, make_assistant
+from kiosk.assistant import ProcedureInfo, language_from_data, life_event_from_data, make_assistant
 from kiosk.issuing import check_card
 from printers.slip import wait_range_minutes
 from queueing import store, vocabulary
@@ -82,14 +83,15 @@ def citizen_check():
 
 
 def assistant():
-    """The kiosk assistant over the centre's current procedures; rebuilt when they differ from those it was
-    built from, whoever changed them (another instance on the same database, a configuration import)."""
+    """The kiosk assistant over the centre's current procedures, life events and language data; rebuilt
+    when they differ from those it was built from, whoever changed them (another instance on the same database, a configuration import)."""
     app = current_app._get_current_object()
     centre_id = get_queue().centre_id
     rows = store.procedures(get_db(), centre_id)
     event_rows = store.life_events(get_db(), centre_id)
+    language_text = store.assistant_language(get_db(), centre_id)  # None: the bundled file
     # ~0.3 ms to read; the index costs far more to build
-    source = tuple(tuple(row.items()) for row in rows + event_rows)
+    source = (tuple(tuple(row.items()) for row in rows + event_rows), language_text)
     if "luot_assistant" not in app.extensions or app.extensions.get("luot_assistant_source") != source:
         procedures = [ProcedureInfo(service=row["service_code"], code=row["code"], name=row["name"],
                                     name_en=row["name_en"], service_name=row["service_name"],
@@ -99,7 +101,9 @@ def assistant():
                                     **{key: tuple(vocabulary.loads(row[key])) for key in vocabulary.PHRASE_FIELDS})
                       for row in rows]
         life_events = [life_event_from_data(vocabulary.event_view(row)) for row in event_rows]
-        app.extensions["luot_assistant"] = make_assistant(setting("LUOT_ASSISTANT"), procedures, life_events)
+        language = language_from_data(json.loads(language_text)) if language_text else None
+        app.extensions["luot_assistant"] = make_assistant(setting("LUOT_ASSISTANT"), procedures, life_events,
+                                                          language)
         app.extensions["luot_assistant_source"] = source
     return app.extensions["luot_assistant"]
 

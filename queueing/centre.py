@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import accounts, holidays, store, vocabulary
+from . import accounts, holidays, language, store, vocabulary
 from .corrections import current_setting_names
 from .model import QueueError, Role
 
@@ -89,6 +89,7 @@ def load_configuration(db, config: dict, now: float) -> str:
                                      "created_at": now})
         # The file's own calendar, else Viet Nam's public holidays (none for the demo centre).
         holidays.seed_defaults(db, centre_id, config.get("holidays"))
+        language.seed_language(db, centre_id)  # the bundled assistant vocabulary; a file's own replaces it below
         service_ids = {}
         for order, service in enumerate(config.get("services", [])):
             code = _require(service, "code", "services")
@@ -134,6 +135,12 @@ def load_configuration(db, config: dict, now: float) -> str:
                 raise QueueError(f"Sự kiện {event.get('code') if isinstance(event, dict) else order}: {error} "
                                  "(centre configuration: bad life event)", code="bad_configuration") from None
             vocabulary.save_life_event(db, centre_id, values, order)
+        if config.get("vocabulary") is not None:  # an exported file's own assistant vocabulary
+            try:
+                language.apply_language(db, centre_id, language.clean_language(config["vocabulary"]))
+            except language.LanguageError as error:
+                raise QueueError(f"{error.message} (centre configuration: bad vocabulary)",
+                                 code="bad_configuration") from None
     return centre_id
 
 

@@ -427,3 +427,19 @@ def keys_track_key(db):
     db.conn.execute("PRAGMA secure_delete = ON")  # the erased hashes are overwritten on disk, not just unlinked
     db.execute("UPDATE tickets SET citizen_id_hash = NULL WHERE citizen_id_hash IS NOT NULL")
     db.execute("ALTER TABLE tickets DROP COLUMN citizen_id_hash")
+
+
+@migrations(name="0010_vocab_language")
+def vocab_language(db):
+    """The assistant's language data per centre (issue 13): abbreviations, synonyms, stop-words, out of scope.
+
+    One JSON document per centre, the admin's to edit; every existing centre starts from the bundled
+    ``queueing/data/vocabulary.vi.json`` (new centres get it when they are configured).
+    """
+    db.execute("""CREATE TABLE assistant_vocabulary (
+                      centre_id TEXT PRIMARY KEY REFERENCES centres(id),
+                      data TEXT NOT NULL
+                  ) WITHOUT ROWID""")
+    from .language import seed_language
+    for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
+        seed_language(db, centre_id)

@@ -407,6 +407,11 @@ def life_events(db, centre_id: str) -> list[dict]:
                     (centre_id,))
 
 
+def assistant_language(db, centre_id: str) -> str | None:
+    """A centre's assistant language data as stored (JSON text), or None before it has any (issue 13)."""
+    return scalar(db, "SELECT data FROM assistant_vocabulary WHERE centre_id = ?", (centre_id,))
+
+
 def priority_groups(db, centre_id: str) -> list[dict]:
     """A centre's active priority groups."""
     return all_rows(db, """SELECT * FROM priority_groups WHERE centre_id = ? AND active = 1

@@ -351,7 +351,8 @@ def test_opening_hours_text_round_trip():
 
 def test_export_import_round_trip_is_identical(db):
     exported = admin.export_configuration(db, CENTRE)
-    assert {"centre", "services", "priority_groups", "counters", "holidays", "life_events"} == set(exported)
+    assert {"centre", "services", "priority_groups", "counters", "holidays", "life_events",
+            "vocabulary"} == set(exported)
     assert exported["services"][0]["procedures"] and exported["counters"][0]["services"] == ["TP", "CT"]
     # The assistant's vocabulary travels with the file (issue 13).
     assert len(exported["services"][0]["procedures"][0]["phrasings"]) >= 10

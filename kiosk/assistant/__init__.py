@@ -19,7 +19,7 @@ Plugging in another backend (for example an LLM) later:
    timeouts is the safe shape.
 2. Register it: ``register_assistant("llm", LlmAssistant)`` (or add it to ``BACKENDS``).
 3. Choose it with the ``LUOT_ASSISTANT`` setting (default ``"rules"``). The server calls
-   ``make_assistant(value, procedures, life_events)`` lazily, at the first assistant request of a
+   ``make_assistant(value, procedures, life_events, language)`` lazily, at the first assistant request of a
    process (kiosk/routes.py), NOT at start-up: an unknown name makes that request fail with a
    ValueError listing the known ones (logged; the kiosk answers 500), and the server starts anyway. ``ask`` is called from many request threads
    at once: keep shared state thread-safe.
@@ -34,11 +34,12 @@ from typing import Callable, Protocol, runtime_checkable
 from .answer import Answer, RuleBasedAssistant, Suggestion, part_of_day
 from .replies import describe_fee, describe_legal_time
 from .textnorm import MAX_INPUT_CHARS
-from .vocabulary import (LifeEvent, ProcedureInfo, life_event_from_data, load_catalogue_life_events,
-                         load_catalogue_procedures, load_language, procedure_from_catalogue)
+from .vocabulary import (LanguageData, LifeEvent, ProcedureInfo, language_from_data, life_event_from_data,
+                         load_catalogue_life_events, load_catalogue_procedures, load_language,
+                         procedure_from_catalogue)
 
-__all__ = ["Answer", "Assistant", "BACKENDS", "LifeEvent", "MAX_INPUT_CHARS", "ProcedureInfo",
-           "RuleBasedAssistant", "Suggestion", "describe_fee", "describe_legal_time", "life_event_from_data",
+__all__ = ["Answer", "Assistant", "BACKENDS", "LanguageData", "LifeEvent", "MAX_INPUT_CHARS", "ProcedureInfo",
+           "RuleBasedAssistant", "Suggestion", "describe_fee", "describe_legal_time", "language_from_data", "life_event_from_data",
            "load_catalogue_life_events", "load_catalogue_procedures", "load_language", "make_assistant",
            "part_of_day", "procedure_from_catalogue", "register_assistant"]
 
@@ -67,12 +68,17 @@ def register_assistant(name: str, factory: AssistantFactory) -> None:
     BACKENDS[name] = factory
 
 
-def make_assistant(name: str, procedures: list[ProcedureInfo], life_events: list[LifeEvent] | None = None) -> Assistant:
-    """Build the assistant backend the setting names ("rules" is the default)."""
+def make_assistant(name: str, procedures: list[ProcedureInfo], life_events: list[LifeEvent] | None = None,
+                   language: LanguageData | None = None) -> Assistant:
+    """Build the assistant backend the setting names ("rules" is the default); `language` is the centre's
+    language data (abbreviations, synonyms, stop-words), the bundled file when None."""
     key = (name or DEFAULT_BACKEND).strip().lower()
     if key not in BACKENDS:
         known = ", ".join(sorted(BACKENDS))
         raise ValueError(f"unknown assistant {name!r}; known assistants: {known}")
+    extra = {}
     if life_events:
-        return BACKENDS[key](list(procedures), life_events=list(life_events))
-    return BACKENDS[key](list(procedures))
+        extra["life_events"] = list(life_events)
+    if language is not None:
+        extra["language"] = language
+    return BACKENDS[key](list(procedures), **extra)

@@ -2,9 +2,11 @@
 the language file (abbreviations, synonym groups, stop-words, requests this centre does not handle).
 
 Procedures and life events come from the centre's catalogue (the bundled
-``queueing/data/catalogue.vi.json`` or the database the admin edits); the language file is
-``kiosk/data/vocabulary.vi.json``. Nothing here is hard-coded in Python, so a centre can teach the
-assistant its own words without a release.
+``queueing/data/catalogue.vi.json`` or the database the admin edits); so does the language data:
+the server passes the centre's copy from the database (table ``assistant_vocabulary``, edited on the
+admin page "Từ vựng trợ lý"), and ``load_language()`` reads the bundled
+``queueing/data/vocabulary.vi.json`` that seeds it (the default for the bench and tests). Nothing
+here is hard-coded in Python, so a centre can teach the assistant its own words without a release.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from .textnorm import fold, nfc, words
 
-VOCABULARY_PATH = Path(__file__).resolve().parent.parent / "data" / "vocabulary.vi.json"
+VOCABULARY_PATH = Path(__file__).resolve().parents[2] / "queueing" / "data" / "vocabulary.vi.json"
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,11 @@ def _folded_phrase(text: str) -> str:
 
 def load_language(path: str | Path = VOCABULARY_PATH) -> LanguageData:
     """Read the language file and fold its keys for matching."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return language_from_data(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def language_from_data(data: dict) -> LanguageData:
+    """Language data in the file's shape (e.g. a centre's copy from the database), folded for matching."""
     stopwords = frozenset(word for phrase in data.get("stopwords", []) for word in words(phrase))
     out_of_scope = data.get("out_of_scope", {})
     return LanguageData(

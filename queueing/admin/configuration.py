@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..events import notice_changed
-from .. import holidays, store, vocabulary
+from .. import holidays, language, store, vocabulary
 from ..model import NotFound, Outcome
 from ..text import nfc
 from .changes import _diff, _now, _update_columns, _without, audit
@@ -37,6 +37,7 @@ def export_configuration(db, centre_id: str) -> dict:
         "counters": [_without(counter, "id", "state") for counter in list_counters(db, centre_id)],
         "holidays": holidays.list_holidays(db, centre_id),
         "life_events": vocabulary.list_life_events(db, centre_id),
+        "vocabulary": language.get_language(db, centre_id),
     }
 
 
@@ -72,7 +73,8 @@ def import_configuration(db, centre_id: str, config: dict, user_id, now: float |
         after = export_configuration(db, centre_id)
         summary = {section: {"added": sum(1 for c in changes if c["section"] == section and c["before"] is None),
                              "updated": sum(1 for c in changes if c["section"] == section and c["before"] is not None)}
-                   for section in ("centre", "services", "procedures", "priority_groups", "counters", "life_events")}
+                   for section in ("centre", "services", "procedures", "priority_groups", "counters", "life_events",
+                                   "vocabulary")}
         audit(db, centre_id, now, user_id, "configuration.import", {"type": "centre", "id": centre_id},
               None, None, {"summary": summary, "changes": changes})
         events = _queue_events("all")
@@ -102,7 +104,8 @@ def _plan_import(db, centre_id: str, config, errors: list[str]) -> dict:
     if not isinstance(config, dict) or not isinstance(config.get("centre"), dict):
         errors.append("Tệp cấu hình phải là JSON có mục 'centre' (a centre configuration needs 'centre')")
         return plan
-    unknown = sorted(set(config) - {"centre", "services", "priority_groups", "counters", "holidays", "life_events"})
+    unknown = sorted(set(config) - {"centre", "services", "priority_groups", "counters", "holidays", "life_events",
+                               "vocabulary"})
     if unknown:
         errors.append(f"Mục không được hỗ trợ: {', '.join(unknown)} (unknown sections)")
     centre = config["centre"]
@@ -261,6 +264,12 @@ def _plan_import(db, centre_id: str, config, errors: list[str]) -> dict:
             plan["life_events"].append(vocabulary.clean_life_event(item, known))
         except vocabulary.PhraseError as error:
             errors.append(f"life_events[{index}]: {error}")
+    plan["vocabulary"] = None
+    if config.get("vocabulary") is not None:  # absent: the centre keeps its own
+        try:
+            plan["vocabulary"] = language.clean_language(config["vocabulary"])
+        except language.LanguageError as error:
+            errors.extend(f"vocabulary: {message}" for message in error.errors)
     return plan
 
 
@@ -346,4 +355,8 @@ def _apply_import(db, centre_id: str, plan: dict) -> list[dict]:
         before, after = vocabulary.save_life_event(db, centre_id, values, order)
         if before != after:
             _record(changes, "life_events", values["code"], before, after)
+    if plan.get("vocabulary") is not None:
+        changed = language.apply_language(db, centre_id, plan["vocabulary"])
+        if changed:
+            changes.append({"section": "vocabulary", "key": centre_id, "before": changed[0], "after": changed[1]})
     return changes
