@@ -144,6 +144,7 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.stats_routes import bp as stats_bp
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
+    import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
     for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
