@@ -161,6 +161,26 @@ BODIES = {
                                                      "are refused"},
     "Password": obj({"password": nullable(string(description="empty or absent: a password is generated"))},
                     closed=True),
+    # issue 13: the assistant's language data per centre, and its life events
+    "Vocabulary": obj({"about": string(),
+                       "abbreviations": {"type": "object", "additionalProperties": string(minLength=1),
+                                         "description": "abbreviation -> expansion"},
+                       "synonym_groups": {"type": "array", "items": {"type": "array", "items": string(minLength=1),
+                                                                     "minItems": 2}},
+                       "synonym_groups_en": {"type": "array", "items": {"type": "array",
+                                                                        "items": string(minLength=1), "minItems": 2}},
+                       "stopwords": {"type": "array", "items": string(minLength=1)},
+                       "stopwords_en": {"type": "array", "items": string(minLength=1)},
+                       "out_of_scope": obj({"vi": {"type": "array", "items": string(minLength=1)},
+                                            "en": {"type": "array", "items": string(minLength=1)}}, closed=True)},
+                      closed=True),
+    "LifeEvent": obj({"code": string(minLength=1, maxLength=40), "name": string(minLength=1, maxLength=120),
+                      "name_en": string(maxLength=120),
+                      "procedures": {"type": "array", "items": string(), "minItems": 1,
+                                     "description": "procedure codes, in order"},
+                      "phrasings": {"type": "array", "items": string()},
+                      "phrasings_en": {"type": "array", "items": string()}},
+                     ["code", "name", "procedures"], closed=True),
 }
 
 ERROR_TEXT = {400: "bad request (unknown field, bad value)", 401: "no or unknown token",
@@ -407,6 +427,23 @@ def paths() -> dict:
         "/api/v1/admin/configuration": {"put": operation(
             "admin_api.api_import", "Replace the centre's set-up with a configuration file's (admin)", ANY_JSON,
             body="AdminFields", errors=(403, 409), tags=("admin",))},
+        "/api/v1/admin/vocabulary": {
+            "get": operation("admin_api.api_vocabulary", "The assistant's language data: synonym groups, "
+                             "abbreviations, stop-words, out-of-scope requests (managers, admin)",
+                             answer(ref("Vocabulary")), errors=(403,), tags=("admin",)),
+            "put": operation("admin_api.api_vocabulary_put", "Replace the assistant's language data; the kiosk "
+                             "assistant uses it from its next question (admin; audited)", answer(ref("Vocabulary")),
+                             body="Vocabulary", errors=(403,), tags=("admin",))},
+        "/api/v1/admin/life-events": {
+            "get": operation("admin_api.api_life_events", "The centre's life events, active or not (managers, admin)",
+                             ANY_JSON, errors=(403,), tags=("admin",)),
+            "post": operation("admin_api.api_life_event_save", "Add a life event, or edit the one with this code "
+                              "(admin; audited)", ANY_JSON, body="LifeEvent", errors=(403,), tags=("admin",))},
+        "/api/v1/admin/life-events/{code}/{verb}": {"post": operation(
+            "admin_api.api_life_event_active", "Deactivate or reactivate a life event (admin; audited)", ANY_JSON,
+            errors=(403,), parameters=[{"name": "code", "in": "path", "required": True, "schema": string()},
+                                       {"name": "verb", "in": "path", "required": True,
+                                        "schema": string(enum=["activate", "deactivate"])}], tags=("admin",))},
     }
 
 
