@@ -249,6 +249,10 @@ def action_label(action: str) -> str:
             "device": "devices", "priority_group": "priority_groups", "settings": "settings",
             "configuration": "configuration"}.get(section)
     verb_label = in_language(ACTION_LABELS.get(verb, (verb, verb)))
+    own = {"vocabulary": ("Từ vựng trợ lý", "Assistant vocabulary"),
+           "life_events": ("Sự kiện trong đời", "Life events")}.get(section)  # issue 13 (manager/vocab_routes.py)
+    if own:
+        return f"{verb_label} · {in_language(own)}"
     return f"{verb_label} · {t(noun)}" if noun else action
 
 

@@ -217,7 +217,7 @@ def save_event(db, centre_id: str, user_id, item, now: float | None = None) -> O
         if before != after:
             audit(db, centre_id, time.time() if now is None else now, user_id,
                   "life_events.update" if before else "life_events.create",
-                  {"type": "life_event", "id": values["code"]}, before, after)
+                  {"type": "life_event", "code": values["code"]}, before, after)
     return Outcome(after, [])
 
 
@@ -231,6 +231,6 @@ def set_event_active(db, centre_id: str, user_id, code: str, active: bool, now: 
             store.execute(db, "UPDATE life_events SET active = ? WHERE id = ?", (int(active), row["id"]))
             audit(db, centre_id, time.time() if now is None else now, user_id,
                   "life_events.activate" if active else "life_events.deactivate",
-                  {"type": "life_event", "id": code}, {"active": bool(row["active"])}, {"active": active})
+                  {"type": "life_event", "code": code}, {"active": bool(row["active"])}, {"active": active})
         after = vocabulary.event_view(store.one(db, "SELECT * FROM life_events WHERE id = ?", (row["id"],)))
     return Outcome(after, [])

@@ -49,6 +49,8 @@ def test_a_change_on_the_page_changes_what_the_assistant_answers(app, client):
     # the rest of the bundled data is kept as it was
     stored = language.get_language(app_db(app), CENTRE)
     assert stored["abbreviations"]["ksinh"] == "khai sinh" and stored["out_of_scope"]["vi"]
+    audit_page = text_of(client.get("/manager/admin/audit"))
+    assert 'data-action="vocabulary.update"' in audit_page and "Sửa · Từ vựng trợ lý" in audit_page
 
 
 def test_a_life_event_added_on_the_page_is_answered_then_deactivated(app, client):
@@ -155,3 +157,21 @@ def test_configuration_round_trip_carries_the_vocabulary(db):
     without = {key: value for key, value in changed.items() if key != "vocabulary"}
     assert admin.import_configuration(db, CENTRE, without, user_id(db, "admin")).result["changes"] == 0
     assert store.assistant_language(db, CENTRE)
+
+
+def test_the_migration_gives_existing_centres_the_bundled_vocabulary(tmp_path):
+    from queueing.schema import migrations
+    db = store.connect(tmp_path / "old.sqlite3")
+    migrations.apply(db, stop_before="0010_vocab_language")
+    db.execute("INSERT INTO centres (id, name, settings, created_at) VALUES ('old', 'Cũ', '{}', 0)")
+    migrations.apply(db)
+    stored = json.loads(store.assistant_language(db, "old"))
+    assert stored == language.clean_language(language.bundled_language())
+    assert stored["abbreviations"]["cccd"] and stored["synonym_groups_en"]
+    db.conn.close()
+
+
+def test_the_page_speaks_english_too(app, client):
+    sign_in(client, app, "admin")
+    page = text_of(client.get(PAGE + "?lang=en"))
+    assert "Assistant vocabulary" in page and "Synonym groups (English)" in page and "Life events" in page
