@@ -204,6 +204,10 @@ def save_event(db, centre_id: str, user_id, item, now: float | None = None) -> O
     known = {row["code"] for row in store.all_rows(db, "SELECT code FROM procedures WHERE centre_id = ?", (centre_id,))}
     if isinstance(item, dict):
         item = {**item, "phrasings": item.get("phrasings") or [], "phrasings_en": item.get("phrasings_en") or []}
+        if "active" not in item and isinstance(item.get("code"), str):  # an edit keeps its active state
+            active = store.scalar(db, "SELECT active FROM life_events WHERE centre_id = ? AND code = ?",
+                                  (centre_id, item["code"].strip()))
+            item["active"] = True if active is None else bool(active)
     try:
         values = vocabulary.clean_life_event(item, known)
     except vocabulary.PhraseError as error:

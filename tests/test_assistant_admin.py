@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from queueing import admin, language, store
+from queueing import admin, language, store, vocabulary
 from queueing.centre import DEMO_CENTRE_ID as CENTRE
 from tests.test_admin import add_manager, app_db, audit_rows, sign_in, snapshot_of, text_of, user_id
 
@@ -66,6 +66,12 @@ def test_a_life_event_added_on_the_page_is_answered_then_deactivated(app, client
     assert client.post(f"{PAGE}/events/quokka/active", data={"csrf_token": csrf, "active": "0"}).status_code == 302
     assert not (ask(client, "nhận nuôi quokka")["life_event"] or {}).get("code") == "quokka"
     assert audit_rows(app_db(app), "life_events.deactivate")
+    # editing a deactivated event keeps it deactivated
+    assert client.post(f"{PAGE}/events", data={**event, "name": "Nhận nuôi chuột túi"}).status_code == 302
+    saved = [e for e in vocabulary.list_life_events(app_db(app), CENTRE) if e["code"] == "quokka"][0]
+    assert saved["name"] == "Nhận nuôi chuột túi" and saved["active"] is False
+    edit_page = text_of(client.get(PAGE + "?event=quokka"))
+    assert 'value="Nhận nuôi chuột túi"' in edit_page and "TP-01, CT-01" in edit_page
 
 
 def test_bad_input_on_the_page_is_shown_with_what_was_typed_and_changes_nothing(app, client):
