@@ -157,7 +157,10 @@ def test_the_counters_rating_tablet_gets_no_personal_data(app, client, api):
 def test_migration_gives_existing_tickets_keys_and_drops_the_id_hash(tmp_path):
     db = store.connect(tmp_path / "old.sqlite3")
     migrations.apply(db, stop_before="0009_keys_track_key")
-    centre.load_configuration(db, centre.demo_configuration(), 1_764_000_000)
+    # rows as a database of that time holds them (today's load_configuration writes later tables too)
+    db.conn.execute("INSERT INTO centres (id, name, created_at) VALUES (?, 'Trung tâm cũ', 0)", (centre.DEMO_CENTRE_ID,))
+    db.conn.execute("INSERT INTO services (centre_id, code, name, prefix) VALUES (?, 'TP', 'Tư pháp – Hộ tịch', 'A')",
+                    (centre.DEMO_CENTRE_ID,))
     columns = {row["name"] for row in store.all_rows(db, "PRAGMA table_info(tickets)")}
     assert "citizen_id_hash" in columns and "track_key" not in columns
     service_id = store.scalar(db, "SELECT id FROM services WHERE code = 'TP'")
