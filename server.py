@@ -145,6 +145,7 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
+    import manager.shipping_routes  # noqa: F401  (adds the shipping status for the monitor to the stats blueprint)
     for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
@@ -186,6 +187,7 @@ def create_app(config: dict | None = None) -> Flask:
     trust_proxies(app)
     if not app.config.get("TESTING") or app.config.get("DAY_CLOSER"):
         start_day_closer(app)
+    start_shipping(app, config)
     if not app.config.get("TESTING"):
         from manager.alert_push import alert_loop
         web.socketio.start_background_task(alert_loop, app)  # pushes `alert` to monitors every 30 s
@@ -223,6 +225,18 @@ def start_day_closer(app: Flask) -> None:
             web.publish(events)
     app.extensions["luot_day_closer"] = DayCloser(app.config["DATABASE"], app.config["CENTRE_ID"],
                                                   app.config["CLOCK"], publish=publish_closed).start()
+
+
+def start_shipping(app: Flask, config: dict) -> None:
+    """With LUOT_HUB_URL and LUOT_HUB_TOKEN, ship the event log to the province hub in the background (issue 18)."""
+    url = config.get("HUB_URL", setting("LUOT_HUB_URL"))
+    token = config.get("HUB_TOKEN", setting("LUOT_HUB_TOKEN"))
+    app.config["HUB_SHIPPING"] = bool(url and token)
+    if url and token:
+        from queueing.shipping import ShippingJob
+        app.extensions["luot_shipping"] = ShippingJob(
+            app.config["DATABASE"], app.config["CENTRE_ID"], url, token,
+            check_every_s=float(config.get("HUB_SHIP_EVERY_S", setting("LUOT_HUB_SHIP_EVERY_S")))).start()
 
 
 def queue_push_interval(config: dict) -> float:
@@ -466,12 +480,17 @@ def build_parser() -> argparse.ArgumentParser:
     purge = commands.add_parser("purge", help="erase citizen data older than the retention period (default 30 days)")
     purge.add_argument("--days", type=int, help="retention in days (default: the centre's citizen_retention_days)")
     purge.set_defaults(handler=command_purge)
+    from hub.cli import add_parser as add_hub_parser
+    add_hub_parser(commands)  # the province hub (issue 18): the same codebase, on PostgreSQL
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     handler = getattr(args, "handler", command_run)
+    if args.command == "hub":
+        from hub.cli import run as run_hub
+        return run_hub(handler, args)
     try:
         return handler(args)
     except QueueError as error:

@@ -39,6 +39,13 @@ SETTINGS = [
     Setting("LUOT_SOCKETS_PER_ADDRESS", "50", "Socket.IO connections one client address may hold without a staff or "
                                               "device token (phones following their ticket, public displays); the "
                                               "next one is refused at once. At least 20."),
+    Setting("LUOT_HUB_DATABASE_URL", None, "The province hub's PostgreSQL (postgresql://user@host/dbname); only "
+                                           "`python server.py hub …` reads it."),
+    Setting("LUOT_HUB_URL", None, "A centre ships its event log to this province hub (https://hub.example); off when "
+                                  "unset."),
+    Setting("LUOT_HUB_TOKEN", None, "The centre's shipping token, from `python server.py hub centre add` on the hub."),
+    Setting("LUOT_HUB_SHIP_EVERY_S", "2", "Seconds between a centre's shipping rounds (each sends everything new, "
+                                          "in batches of 1,000)."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -443,3 +443,16 @@ def vocab_language(db):
     from .language import seed_language
     for (centre_id,) in db.execute("SELECT id FROM centres").fetchall():
         seed_language(db, centre_id)
+
+
+@migrations(name="0014_shipping_state")
+def shipping_state(db):
+    """Where shipping the event log to the province hub stands (issue 18): the hub's acknowledged sequence,
+    the last attempt, success and error, so the monitor shows the lag whichever process ships."""
+    db.execute("""CREATE TABLE hub_shipping (
+                      centre_id TEXT PRIMARY KEY REFERENCES centres(id),
+                      acked_seq INTEGER NOT NULL DEFAULT 0,
+                      last_attempt_at REAL,
+                      last_success_at REAL,
+                      last_error TEXT
+                  ) WITHOUT ROWID""")

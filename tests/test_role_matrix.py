@@ -145,6 +145,7 @@ ROWS = [
     Row("GET", "/api/v1/stats/today", "/api/v1/stats/today", only(MANAGERS)),
     Row("GET", "/api/v1/stats/charts", "/api/v1/stats/charts", only(MANAGERS)),
     Row("GET", "/api/v1/stats/export", "/api/v1/stats/export?format=csv", only(MANAGERS)),
+    Row("GET", "/api/v1/shipping/status", "/api/v1/shipping/status", only(MANAGERS)),
     # ---- administration: managers read, the admin changes
     Row("GET", "/api/v1/admin/<section>", "/api/v1/admin/users", only(MANAGERS)),
     Row("POST", "/api/v1/admin/<section>", "/api/v1/admin/priority_groups", only(["admin"], ALLOWED),
