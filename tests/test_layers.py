@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The project's own top-level modules and packages, i.e. the layers.
 PROJECT = {"queueing", "printers", "kiosk", "counter", "display", "manager", "api", "web", "server", "settings",
-           "sockets", "i18n", "gunicorn", "bench", "tests"}
+           "sockets", "i18n", "gunicorn", "bench", "tests", "hub"}
 
 # layer (a package or module, most specific first) -> (project modules it may import, third-party roots it must not)
 # A project import is allowed when it is, or lies under, one of the listed modules.
@@ -31,6 +31,9 @@ RULES = {
     "display": (SCREEN_MAY | {"sockets"}, {"escpos"}),
     # The admin pages close a revoked device's sockets (on every instance) and check printer URIs.
     "manager": (SCREEN_MAY | {"sockets", "printers.drivers"}, {"pyttsx3"}),
+    # The province hub (issue 18): no screen, no centre SQLite code; the core's statistics definitions only.
+    "hub": ({"settings", "queueing.stats.replay", "queueing.stats.tallies"},
+            {"flask_socketio", "socketio", "escpos", "pyttsx3", "sqlite3", "sqlite_utils"}),
 }
 
 
