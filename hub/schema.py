@@ -7,6 +7,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE FUNCTION hub_add(a bigint[], b bigint[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), '{}')
             FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i) $$;
+        CREATE FUNCTION hub_addi(a integer[], b integer[]) RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), '{}')
+            FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i) $$;
         CREATE FUNCTION hub_addf(a double precision[], b double precision[]) RETURNS double precision[]
             LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), '{}')
@@ -85,8 +88,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             procedure text NOT NULL,
             counts bigint[] NOT NULL,
             sums double precision[] NOT NULL,
-            wait_hist bigint[] NOT NULL,
-            service_hist bigint[] NOT NULL,
+            wait_hist integer[] NOT NULL,
+            service_hist integer[] NOT NULL,
             PRIMARY KEY (centre_id, day, service, procedure)
         );
         -- the same per calendar month (month = its first day), so a year is twelve rows a key

@@ -78,7 +78,7 @@ def acked_seq(conn, centre_id: int) -> int:
 
 # ---- partitions -----------------------------------------------------------------------------------
 
-_known_partitions: set[str] = set()
+_known_partitions: set[tuple] = set()  # (host, port, database, partition) this process has seen
 _partition_lock = threading.Lock()
 
 
@@ -94,7 +94,8 @@ def ensure_partitions(conn, months) -> None:
     """Create the monthly partitions of `events` that these months need (own short transactions)."""
     for month in sorted(set(months)):
         name = f"events_{month:%Y_%m}"
-        if name in _known_partitions:
+        known = (conn.info.host, conn.info.port, conn.info.dbname, name)
+        if known in _known_partitions:
             continue
         with _partition_lock, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(2019)")  # several hub instances create a month once
@@ -102,7 +103,7 @@ def ensure_partitions(conn, months) -> None:
             if exists is None:
                 conn.execute(f"CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ('{month}') TO "
                              f"('{next_month(month)}')")
-        _known_partitions.add(name)
+        _known_partitions.add(known)
 
 
 def init_partitions(conn, today: date, back: int = 12, ahead: int = 2) -> None:
@@ -350,11 +351,11 @@ def _apply_deltas(conn, centre_id: int, deltas: dict[tuple, Delta]) -> None:
             cursor.executemany(
                 f"""INSERT INTO {table} AS s (centre_id, {column}, service, procedure, counts, sums, wait_hist,
                                              service_hist)
-                    VALUES (%s, %s, %s, %s, %s::bigint[], %s::double precision[], %s::bigint[], %s::bigint[])
+                    VALUES (%s, %s, %s, %s, %s::bigint[], %s::double precision[], %s::integer[], %s::integer[])
                     ON CONFLICT (centre_id, {column}, service, procedure) DO UPDATE SET
                         counts = hub_add(s.counts, EXCLUDED.counts), sums = hub_addf(s.sums, EXCLUDED.sums),
-                        wait_hist = hub_add(s.wait_hist, EXCLUDED.wait_hist),
-                        service_hist = hub_add(s.service_hist, EXCLUDED.service_hist)""", params)
+                        wait_hist = hub_addi(s.wait_hist, EXCLUDED.wait_hist),
+                        service_hist = hub_addi(s.service_hist, EXCLUDED.service_hist)""", params)
 
 
 def _update_centre(conn, centre_id: int, payload: dict, fresh: list[dict], acked: int, timezone: str,

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Lượt needs on a fresh Debian machine: system packages, then a virtualenv.
-# Usage: scripts/install.sh [--test]   (--test adds what the test suite needs: Chromium, Redis, sox)
+# Usage: scripts/install.sh [--test]   (--test adds what the test suite needs: Chromium, Redis, sox, and
+# PostgreSQL: the hub's tests start a throwaway cluster of Debian's postgresql, version 15 on Debian 12)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(espeak-ng libespeak-ng1)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium redis-server sox)
+  packages+=(chromium redis-server sox postgresql)
 fi
 
 missing=()
