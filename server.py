@@ -146,6 +146,7 @@ def create_app(config: dict | None = None) -> Flask:
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
     import manager.shipping_routes  # noqa: F401  (adds the shipping status for the monitor to the stats blueprint)
+    import manager.catalogue_routes  # noqa: F401  (adds the province catalogue page to the admin blueprint)
     for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
@@ -231,7 +232,7 @@ def start_shipping(app: Flask, config: dict) -> None:
     """With LUOT_HUB_URL and LUOT_HUB_TOKEN, ship the event log to the province hub in the background (issue 18)."""
     url = config.get("HUB_URL", setting("LUOT_HUB_URL"))
     token = config.get("HUB_TOKEN", setting("LUOT_HUB_TOKEN"))
-    app.config["HUB_SHIPPING"] = bool(url and token)
+    app.config.update(HUB_SHIPPING=bool(url and token), HUB_URL=url, HUB_TOKEN=token)
     if url and token:
         from queueing.shipping import ShippingJob
         app.extensions["luot_shipping"] = ShippingJob(

@@ -92,6 +92,21 @@ class HttpHubClient:
         except requests.RequestException as error:
             raise HubAnswer(f"hub unreachable: {type(error).__name__}") from error
 
+    def catalogue(self) -> dict:
+        """The province's newest procedure catalogue (raises HubAnswer when unreachable or none published)."""
+        import requests
+        try:
+            response = self.session.get(self.url.replace("/ingest", "/catalogue"), timeout=self.timeout)
+        except requests.RequestException as error:
+            raise HubAnswer(f"hub unreachable: {type(error).__name__}") from error
+        if response.status_code != 200:
+            try:
+                code = response.json().get("code")
+            except ValueError:
+                code = None
+            raise HubAnswer(f"hub answered {response.status_code}: {code or response.text[:120]}")
+        return response.json()
+
     def send(self, batch: dict) -> int:
         import requests
         try:

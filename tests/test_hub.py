@@ -318,3 +318,35 @@ def test_province_api_pages_and_exports(province, centres):
     from openpyxl import load_workbook
     sheet = load_workbook(BytesIO(xlsx.content)).active
     assert sheet.cell(1, 1).value == "key" and sheet.max_row > 1
+
+
+def test_province_catalogue_published_diffed_and_applied_in_one_step(province, centres, tmp_path):
+    from queueing.admin.configuration import export_configuration
+    from tests.test_security import sign_in_browser
+    b = centres["TH-B"]
+    services = export_configuration(b.db, b.app.config["CENTRE_ID"])["services"]
+    tp = next(service for service in services if service["code"] == "TP")
+    tp["procedures"][0]["name"] = tp["procedures"][0]["name"] + " (mẫu tỉnh 2026)"
+    tp["procedures"].append({"code": "TP-TINH-01", "name": "Thủ tục mới của tỉnh", "legal_days": 3})
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps({"services": services}, ensure_ascii=False), encoding="utf-8")
+    published = cli(province["env"], "hub", "catalogue", "publish", str(path), "--note", "2026")
+    assert published.returncode == 0, published.stderr
+    browser = b.app.test_client()
+    sign_in_browser(browser, "admin", b.app.credentials.passwords["admin"])
+    b.app.config.update(HUB_URL=None, HUB_TOKEN=None)
+    assert "LUOT_HUB_URL" in browser.get("/manager/admin/catalogue").get_data(as_text=True)
+    b.app.config.update(HUB_URL=province["hub"].url, HUB_TOKEN=province["tokens"]["TH-B"])
+    page = browser.get("/manager/admin/catalogue").get_data(as_text=True)
+    assert 'id="catalogue-diff"' in page and "TP-TINH-01" in page and "mẫu tỉnh 2026" in page
+    version = page.split('name="version" value="')[1].split('"')[0]
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    stale = browser.post("/manager/admin/catalogue", data={"csrf_token": csrf, "version": "999"})
+    assert stale.status_code == 409
+    applied = browser.post("/manager/admin/catalogue", data={"csrf_token": csrf, "version": version})
+    assert applied.status_code == 302
+    row = b.db.conn.execute("SELECT name, legal_days FROM procedures WHERE code = 'TP-TINH-01'").fetchone()
+    assert tuple(row) == ("Thủ tục mới của tỉnh", 3)
+    assert 'id="catalogue-same"' in browser.get("/manager/admin/catalogue").get_data(as_text=True)
+    audit = b.db.conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'configuration.import'").fetchone()[0]
+    assert audit == 1
