@@ -394,6 +394,15 @@ def paths() -> dict:
                 "name": "by", "in": "query", "required": False, "schema": string(enum=breakdowns() + ["journal"])}, {
                 "name": "format", "in": "query", "required": False, "schema": string(enum=["csv", "xlsx"])}],
             tags=staff)},
+        "/api/v1/shipping/status": {"get": operation(
+            "stats.shipping_status", "Where shipping the event log to the province hub stands: acknowledged "
+            "sequence, events not yet there, lag and last error (managers)",
+            answer(obj({"configured": {"type": "boolean"}, "acked_seq": {"type": "integer"},
+                        "pending": {"type": "integer"}, "lag_s": nullable({"type": "number"}),
+                        "last_success_at": nullable({"type": "number"}),
+                        "last_attempt_at": nullable({"type": "number"}), "last_error": nullable(string())},
+                       ["configured", "acked_seq", "pending", "lag_s"])),
+            errors=(403,), tags=staff)},
         "/api/v1/admin/{section}": {
             "get": operation("admin_api.api_list", "A section of the centre's set-up, or its settings, audit log, "
                              "alerts or whole configuration (managers, admin)", ANY_JSON, errors=(403,),

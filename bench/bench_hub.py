@@ -433,8 +433,8 @@ def main() -> int:
         lags = sorted(lag["lags"])
         print()
         print(f"machine: {machine()}")
-        print(f"PostgreSQL 15 (Debian), fsync on, synchronous_commit on; hub: gunicorn 2 gthread workers × 8 threads; "
-              f"clients in this process, same 2 cores")
+        print("PostgreSQL 15 (Debian), fsync on, synchronous_commit on; hub: gunicorn 2 gthread workers × 8 threads; "
+              "clients in this process, same 2 cores")
         rows = [
             ("centres × tickets/day", f"{args.centres} × {args.tickets}"),
             ("events per day (all centres)", f"{per_day:,}"),
