@@ -74,17 +74,16 @@ class Delta:
             bucket = bucket_of(service)
             self.service_hist[bucket] = self.service_hist.get(bucket, 0) + sign
 
+    def merge(self, other: "Delta") -> None:
+        self.counts = [a + b for a, b in zip(self.counts, other.counts)]
+        self.sums = [a + b for a, b in zip(self.sums, other.sums)]
+        for mine, theirs in ((self.wait_hist, other.wait_hist), (self.service_hist, other.service_hist)):
+            for bucket, count in theirs.items():
+                mine[bucket] = mine.get(bucket, 0) + count
+
     def is_empty(self) -> bool:
         return (not any(self.counts) and not any(self.wait_hist.values()) and not any(self.service_hist.values())
                 and not any(self.sums))
-
-    def dense(self) -> tuple[list[int], list[float], list[int], list[int]]:
-        wait, service = [0] * BUCKETS, [0] * BUCKETS
-        for bucket, count in self.wait_hist.items():
-            wait[bucket] += count
-        for bucket, count in self.service_hist.items():
-            service[bucket] += count
-        return self.counts, self.sums, wait, service
 
 
 def facts_of(ticket: str, local_day: str, local_hour: int, service: str, log: list, procedures: list,

@@ -3,18 +3,6 @@ from __future__ import annotations
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_hub_initial", """
-        -- elementwise sums of count and histogram arrays (summary rows add a batch's deltas in one upsert)
-        CREATE FUNCTION hub_add(a bigint[], b bigint[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-            SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), '{}')
-            FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i) $$;
-        CREATE FUNCTION hub_addi(a integer[], b integer[]) RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-            SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), '{}')
-            FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i) $$;
-        CREATE FUNCTION hub_addf(a double precision[], b double precision[]) RETURNS double precision[]
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-            SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), '{}')
-            FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i) $$;
-
         CREATE TABLE centres (
             id serial PRIMARY KEY,
             code text NOT NULL UNIQUE,

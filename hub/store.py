@@ -17,6 +17,7 @@ from .figures import COUNT_FIELDS, SERVICE_ROW, Delta
 
 CENTRE_ROW = "*"  # the `service` of a centre's own summary row (every ticket of the centre once)
 MAX_BATCH = 5000
+EARLIEST_AT, LATEST_AT = 1577836800.0, 4102444800.0  # 2020-01-01 and 2100-01-01 UTC
 
 
 class HubError(Exception):
@@ -91,7 +92,7 @@ def next_month(day: date) -> date:
 
 
 def ensure_partitions(conn, months) -> None:
-    """Create the monthly partitions of `events` that these months need (own short transactions)."""
+    """Create the monthly partitions (UTC months) of `events` these months need (own short transactions)."""
     for month in sorted(set(months)):
         name = f"events_{month:%Y_%m}"
         known = (conn.info.host, conn.info.port, conn.info.dbname, name)
@@ -101,8 +102,9 @@ def ensure_partitions(conn, months) -> None:
             conn.execute("SELECT pg_advisory_xact_lock(2019)")  # several hub instances create a month once
             exists = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]
             if exists is None:
-                conn.execute(f"CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ('{month}') TO "
-                             f"('{next_month(month)}')")
+                # bounds in UTC whatever the session's TimeZone, matching the UTC months the caller asks for
+                conn.execute(f"CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ('{month} 00:00:00+00') TO "
+                             f"('{next_month(month)} 00:00:00+00')")
         _known_partitions.add(known)
 
 
@@ -146,6 +148,8 @@ def _checked_events(payload: dict, after: int, through: int) -> list[dict]:
             event["hour"] = int(event.get("hour") or 0)
         except (KeyError, TypeError, ValueError):
             raise HubError("Sự kiện thiếu thời điểm hoặc ngày (event needs at and day)", "bad_event")
+        if not EARLIEST_AT <= event["at"] <= LATEST_AT:  # each month of events is a partition: no year 9999
+            raise HubError("Thời điểm sự kiện ngoài 2020–2100 (event time out of range)", "bad_event")
         if not isinstance(event.get("ticket"), str) or not isinstance(event.get("kind"), str) \
                 or not isinstance(event.get("for"), str):
             raise HubError("Sự kiện thiếu phiếu, loại hoặc lĩnh vực (event needs ticket, kind, for)", "bad_event")
@@ -165,8 +169,6 @@ def ingest(conn, centre_id: int, payload: dict, now: float) -> int:
         raise HubError("Cần 'after' và 'through' (0 ≤ after ≤ through)", "bad_batch")
     events = _checked_events(payload, after, through)
     months = {month_start(datetime.fromtimestamp(e["at"], ZoneInfo("UTC")).date()) for e in events}
-    # a month boundary in UTC vs the server's zone: the partition bounds are timestamps, cover both sides
-    months |= {month_start(datetime.fromtimestamp(e["at"]).date()) for e in events}
     ensure_partitions(conn, months)
     with conn.transaction():
         row = conn.execute("SELECT acked_seq, timezone, services FROM centres WHERE id = %s FOR UPDATE",
@@ -327,35 +329,50 @@ def _trimmed(values: list) -> list:
 
 
 def _apply_deltas(conn, centre_id: int, deltas: dict[tuple, Delta]) -> None:
-    daily, monthly = [], []
-    by_month: dict[tuple, Delta] = {}
+    """Add a batch's changes to the centre's daily and monthly rows: read, add in Python, write back.
+
+    Safe without further locks: every summary row belongs to one centre, and `ingest` holds that centre's
+    row lock (FOR UPDATE) for the whole transaction, so no other batch writes these rows meanwhile. Adding
+    sparse changes in Python costs far less than elementwise array sums in SQL on every upsert."""
+    daily: dict[tuple, Delta] = {}
+    monthly: dict[tuple, Delta] = {}
     for (day, service, procedure), change in deltas.items():
         if change.is_empty():
             continue
-        daily.append((day, service, procedure, change))
-        key = (month_start(day), service, procedure)
-        merged = by_month.setdefault(key, Delta())
-        merged.counts = list(map(add, merged.counts, change.counts))
-        merged.sums = list(map(add, merged.sums, change.sums))
-        for bucket, count in change.wait_hist.items():
-            merged.wait_hist[bucket] = merged.wait_hist.get(bucket, 0) + count
-        for bucket, count in change.service_hist.items():
-            merged.service_hist[bucket] = merged.service_hist.get(bucket, 0) + count
-    monthly = [(month, service, procedure, change) for (month, service, procedure), change in by_month.items()]
-    for table, column, rows in (("daily", "day", daily), ("monthly", "month", monthly)):
+        daily[(day, service, procedure)] = change
+        monthly.setdefault((month_start(day), service, procedure), Delta()).merge(change)
+    for table, column, changes in (("daily", "day", daily), ("monthly", "month", monthly)):
+        if not changes:
+            continue
+        stored = {(row[0], row[1], row[2]): row[3:] for row in conn.execute(
+            f"""SELECT {column}, service, procedure, counts, sums, wait_hist, service_hist FROM {table}
+                WHERE centre_id = %s AND {column} = ANY(%s)""",
+            (centre_id, sorted({key[0] for key in changes})))}
         params = []
-        for day, service, procedure, change in sorted(rows, key=lambda r: r[:3]):
-            counts, sums, wait, service_hist = change.dense()
-            params.append((centre_id, day, service, procedure, counts, sums, _trimmed(wait), _trimmed(service_hist)))
+        for key in sorted(changes):
+            counts, sums, wait, service_hist = (list(values) for values in stored.get(key, ([], [], [], [])))
+            change = changes[key]
+            params.append((centre_id, *key, _summed(counts, change.counts), _summed(sums, change.sums),
+                           _trimmed(_added(wait, change.wait_hist)), _trimmed(_added(service_hist,
+                                                                                  change.service_hist))))
         with conn.cursor() as cursor:
             cursor.executemany(
-                f"""INSERT INTO {table} AS s (centre_id, {column}, service, procedure, counts, sums, wait_hist,
-                                             service_hist)
+                f"""INSERT INTO {table} (centre_id, {column}, service, procedure, counts, sums, wait_hist, service_hist)
                     VALUES (%s, %s, %s, %s, %s::bigint[], %s::double precision[], %s::integer[], %s::integer[])
                     ON CONFLICT (centre_id, {column}, service, procedure) DO UPDATE SET
-                        counts = hub_add(s.counts, EXCLUDED.counts), sums = hub_addf(s.sums, EXCLUDED.sums),
-                        wait_hist = hub_addi(s.wait_hist, EXCLUDED.wait_hist),
-                        service_hist = hub_addi(s.service_hist, EXCLUDED.service_hist)""", params)
+                        counts = EXCLUDED.counts, sums = EXCLUDED.sums, wait_hist = EXCLUDED.wait_hist,
+                        service_hist = EXCLUDED.service_hist""", params)
+
+
+def _added(histogram: list, changes: dict[int, int]) -> list:
+    """A histogram with sparse bucket changes added (it grows to the highest bucket changed)."""
+    if changes:
+        highest = max(changes) + 1
+        if highest > len(histogram):
+            histogram.extend([0] * (highest - len(histogram)))
+        for bucket, count in changes.items():
+            histogram[bucket] += count
+    return histogram
 
 
 def _update_centre(conn, centre_id: int, payload: dict, fresh: list[dict], acked: int, timezone: str,

@@ -68,3 +68,14 @@ def test_idle_sockets_benchmark():
     assert row(output, "sockets connected")[0].startswith("60 of 60")
     assert row(output, "deliveries measured")[0] == "180"
     assert row(output, "missed deliveries")[0] == "0"
+
+
+def test_province_hub_benchmark():
+    from tests.hub_fixtures import why_no_postgres
+    if why_no_postgres():
+        pytest.skip(why_no_postgres())
+    output = run_bench("bench_hub.py", "--centres", "3", "--tickets", "30", "--lag-seconds", "3")
+    stored, sent = row(output, "events stored / sent (exactly once)")[0].split(" / ")
+    assert stored == sent and row(output, "centres whose issued/served/no-show differ")[0] == "0"
+    year_by_centre = next(line for line in output.splitlines() if line.startswith("| year 2") and "by=centre" in line)
+    assert "median" in year_by_centre
