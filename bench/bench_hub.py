@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_hub.py [--centres 200] [--tickets 1500] [--lag-seconds 60] [--speed 100]
 
-1. Lag: day 1 from 09:30 (its morning peak) is played at `--speed` times real time; each centre ships what it has every
-   second (the centre's shipping round); an event's lag = when the hub acknowledged it − when it happened.
+1. Lag: day 1 from 09:30 (its morning peak) is played at `--speed` times real time; each centre ships what it has
+   every `--ship-every` seconds (LUOT_HUB_SHIP_EVERY_S, the centre's shipping round); an event's lag = when the hub acknowledged it − when it happened.
 2. Ingest rate: every centre's whole day 2 waits to be shipped (a WAN outage over); 16 shippers send it in
    batches of 1,000 as fast as the hub takes them. The hub (all of it, gunicorn master and workers) is
    killed with SIGKILL a third of the way through and restarted; the shippers resume from the hub's answers.
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import GUNICORN, free_port, machine, percentile, table  # noqa: E402
+from settings import setting  # noqa: E402
 from tests.hub_fixtures import ThrowawayCluster, why_no_postgres  # noqa: E402
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -160,11 +161,12 @@ class CentreShipper:
         self.acked: int | None = None
 
     def send(self, events: list[dict], through: int) -> int:
-        """Send events after the hub's cursor up to `through`, in batches; returns the new cursor."""
+        """Send events (sorted by seq) after the hub's cursor up to `through`, in batches; returns the new cursor."""
         if self.acked is None:
             self.acked = self.session.get(self.hub.url + "/api/v1/province/ingest", timeout=30).json()["acked"]
         while True:
-            todo = [event for event in events if event["seq"] > self.acked][:BATCH]
+            first = _first_after(events, self.acked)
+            todo = [event for event in events[first:first + BATCH] if event["seq"] <= through]
             last = todo[-1]["seq"] if todo and len(todo) == BATCH else through
             body = json.dumps({"after": self.acked, "through": last, "events": todo, **header()}, ensure_ascii=False)
             answer = self.session.post(self.hub.url + "/api/v1/province/ingest", data=body.encode(),
@@ -178,10 +180,22 @@ class CentreShipper:
                 return self.acked
 
 
+def _first_after(events: list[dict], seq: int) -> int:
+    """The index of the first event with a sequence above `seq` (events sorted by seq)."""
+    low, high = 0, len(events)
+    while low < high:
+        middle = (low + high) // 2
+        if events[middle]["seq"] <= seq:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 # ---- phases ---------------------------------------------------------------------------------------
 
 def lag_phase(hub: Hub, shippers: list[CentreShipper], days: list[list[dict]], speed: float, seconds: float,
-              start_at: float):
+              start_at: float, ship_every_s: float):
     """Play `seconds × speed` seconds of the day from `start_at` (the morning peak) at `speed`; each centre ships
     every second. What happened before `start_at` is shipped first, unmeasured."""
     opening = start_at
@@ -198,7 +212,7 @@ def lag_phase(hub: Hub, shippers: list[CentreShipper], days: list[list[dict]], s
     def run(index: int) -> None:
         events, shipper = days[index], shippers[index]
         position = sum(1 for event in events if event["at"] <= opening)
-        time.sleep(random.Random(index).uniform(0, 1))  # centres' rounds are not in step
+        time.sleep(random.Random(index).uniform(0, ship_every_s))  # centres' rounds are not in step
         while True:
             now = time.time()
             horizon = opening + (now - started) * speed
@@ -207,7 +221,7 @@ def lag_phase(hub: Hub, shippers: list[CentreShipper], days: list[list[dict]], s
                 end += 1
             if end > position:
                 try:
-                    shipper.send(events[:end], events[end - 1]["seq"])
+                    shipper.send(events, events[end - 1]["seq"])
                 except requests.RequestException as error:
                     errors.append(repr(error))
                     return
@@ -218,7 +232,7 @@ def lag_phase(hub: Hub, shippers: list[CentreShipper], days: list[list[dict]], s
                 position = end
             if now - started >= seconds:
                 return
-            time.sleep(max(0.0, 1.0 - (time.time() - now)))
+            time.sleep(max(0.0, ship_every_s - (time.time() - now)))
 
     threads = [threading.Thread(target=run, args=(index,)) for index in range(len(days))]
     for thread in threads:
@@ -306,7 +320,7 @@ def build_year(conn, templates_conn, centre_ids: list[int], tickets: int, year_m
                 """SELECT service, procedure, counts, sums, wait_hist, service_hist FROM daily
                    WHERE centre_id = %s AND day = %s""", (centre_id, day)).fetchall()
     simulated = time.time() - started
-    from hub.figures import add_into
+    from hub.figures import add_into, pack_histogram, unpack_histogram
     daily_rows = monthly_rows = 0
     started = time.time()
     with conn.cursor() as cursor:
@@ -317,14 +331,16 @@ def build_year(conn, templates_conn, centre_ids: list[int], tickets: int, year_m
                 for day in days:
                     for service, procedure, counts, sums, wait, service_hist in template_rows[(group, day.weekday())]:
                         total = monthly.setdefault((service, procedure), [[], [], [], []])
-                        for position, values in enumerate((counts, sums, wait, service_hist)):
+                        for position, values in enumerate((counts, sums, unpack_histogram(wait),
+                                                           unpack_histogram(service_hist))):
                             add_into(total[position], values)
                 members = [cid for index, cid in enumerate(centre_ids) if index % groups == group]
                 with cursor.copy("COPY monthly (centre_id, month, service, procedure, counts, sums, wait_hist, "
                                  "service_hist) FROM STDIN") as copy:
                     for centre_id in members:
                         for (service, procedure), (counts, sums, wait, service_hist) in monthly.items():
-                            copy.write_row((centre_id, month, service, procedure, counts, sums, wait, service_hist))
+                            copy.write_row((centre_id, month, service, procedure, counts, sums,
+                                            pack_histogram(wait), pack_histogram(service_hist)))
                             monthly_rows += 1
                 with cursor.copy("COPY daily (centre_id, day, service, procedure, counts, sums, wait_hist, "
                                  "service_hist) FROM STDIN") as copy:
@@ -345,6 +361,8 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1500, help="tickets per centre per day")
     parser.add_argument("--lag-seconds", type=float, default=60)
     parser.add_argument("--speed", type=float, default=100, help="day 1 is played this many times real time")
+    parser.add_argument("--ship-every", type=float, default=float(setting("LUOT_HUB_SHIP_EVERY_S")),
+                        help="seconds between a centre's shipping rounds (default: LUOT_HUB_SHIP_EVERY_S's)")
     parser.add_argument("--no-year", action="store_true", help="skip the year of summaries")
     args = parser.parse_args()
     reason = why_no_postgres()
@@ -371,7 +389,8 @@ def main() -> int:
         per_day = sum(len(events) for events, _ in first_days)
         print(f"{per_day:,} events a day; lag phase ({args.lag_seconds:.0f} s at ×{args.speed:.0f}) …", flush=True)
         peak = datetime(day1.year, day1.month, day1.day, 9, 30, tzinfo=VN).timestamp()
-        lag = lag_phase(hub, shippers, [events for events, _ in first_days], args.speed, args.lag_seconds, peak)
+        lag = lag_phase(hub, shippers, [events for events, _ in first_days], args.speed, args.lag_seconds, peak,
+                        args.ship_every)
         # the rest of day 1 reaches the hub before day 2, as a centre's log would
         for shipper, (events, _) in zip(shippers, first_days):
             shipper.send(events, events[-1]["seq"])
@@ -439,7 +458,8 @@ def main() -> int:
             ("centres × tickets/day", f"{args.centres} × {args.tickets}"),
             ("events per day (all centres)", f"{per_day:,}"),
             ("lag phase: events shipped", f"{lag['events']:,} in {lag['elapsed']:.0f} s at ×{args.speed:.0f} "
-                                         f"({lag['events'] / lag['elapsed']:,.0f} events/s offered)"),
+                                         f"({lag['events'] / lag['elapsed']:,.0f} events/s offered), each centre "
+                                         f"every {args.ship_every:g} s"),
             ("lag p50 / p99 / max (s)", f"{percentile(lags, 50):.2f} / {percentile(lags, 99):.2f} / {lags[-1]:.2f}"
              if lags else "—"),
             ("lag phase errors", str(len(lag["errors"]))),

@@ -14,6 +14,8 @@ Exact and not exact
 """
 from __future__ import annotations
 
+import sys
+from array import array
 from bisect import bisect_right
 from datetime import date
 
@@ -36,6 +38,25 @@ BUCKETS = len(EDGES)
 _OPEN_BUCKET_WIDTH = 3600  # an open-ended bucket is read as one hour wide
 
 SERVICE_ROW = ""  # the `procedure` of a service's own row
+
+
+def pack_histogram(counts) -> bytes:
+    """A histogram as stored: little-endian int32 per bucket, trailing empty buckets left out."""
+    end = len(counts)
+    while end and not counts[end - 1]:
+        end -= 1
+    values = array("i", counts[:end])
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
+
+
+def unpack_histogram(blob) -> array:
+    values = array("i")
+    values.frombytes(bytes(blob or b""))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
 
 
 def bucket_of(seconds: float) -> int:

@@ -76,8 +76,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             procedure text NOT NULL,
             counts bigint[] NOT NULL,
             sums double precision[] NOT NULL,
-            wait_hist integer[] NOT NULL,
-            service_hist integer[] NOT NULL,
+            wait_hist bytea NOT NULL,                  -- histograms: little-endian int32 per bucket
+            service_hist bytea NOT NULL,
             PRIMARY KEY (centre_id, day, service, procedure)
         );
         -- the same per calendar month (month = its first day), so a year is twelve rows a key

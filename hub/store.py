@@ -321,13 +321,6 @@ def _fold_dossiers(conn, centre_id: int, events: list[dict], tz: ZoneInfo, delta
             [(centre_id, key, *row) for key, row in rows.items()])
 
 
-def _trimmed(values: list) -> list:
-    end = len(values)
-    while end and not values[end - 1]:
-        end -= 1
-    return values[:end]
-
-
 def _apply_deltas(conn, centre_id: int, deltas: dict[tuple, Delta]) -> None:
     """Add a batch's changes to the centre's daily and monthly rows: read, add in Python, write back.
 
@@ -350,15 +343,16 @@ def _apply_deltas(conn, centre_id: int, deltas: dict[tuple, Delta]) -> None:
             (centre_id, sorted({key[0] for key in changes})))}
         params = []
         for key in sorted(changes):
-            counts, sums, wait, service_hist = (list(values) for values in stored.get(key, ([], [], [], [])))
+            counts, sums, wait, service_hist = stored.get(key, ([], [], b"", b""))
             change = changes[key]
-            params.append((centre_id, *key, _summed(counts, change.counts), _summed(sums, change.sums),
-                           _trimmed(_added(wait, change.wait_hist)), _trimmed(_added(service_hist,
-                                                                                  change.service_hist))))
+            params.append((centre_id, *key, _summed(list(counts), change.counts), _summed(list(sums), change.sums),
+                           figures.pack_histogram(_added(list(figures.unpack_histogram(wait)), change.wait_hist)),
+                           figures.pack_histogram(_added(list(figures.unpack_histogram(service_hist)),
+                                                         change.service_hist))))
         with conn.cursor() as cursor:
             cursor.executemany(
                 f"""INSERT INTO {table} (centre_id, {column}, service, procedure, counts, sums, wait_hist, service_hist)
-                    VALUES (%s, %s, %s, %s, %s::bigint[], %s::double precision[], %s::integer[], %s::integer[])
+                    VALUES (%s, %s, %s, %s, %s::bigint[], %s::double precision[], %s, %s)
                     ON CONFLICT (centre_id, {column}, service, procedure) DO UPDATE SET
                         counts = EXCLUDED.counts, sums = EXCLUDED.sums, wait_hist = EXCLUDED.wait_hist,
                         service_hist = EXCLUDED.service_hist""", params)
@@ -466,6 +460,7 @@ def stats(conn, first: date, last: date, by: str) -> dict:
         cursor.execute(sql, (months, *where_args, days, *where_args))
         for centre_id, service, procedure, counts, sums, wait_hist, service_hist in cursor:
             key = centre_id if by == "centre" else service if by == "service" else (service, procedure)
+            wait_hist, service_hist = figures.unpack_histogram(wait_hist), figures.unpack_histogram(service_hist)
             total = totals.get(key)
             if total is None:
                 totals[key] = [list(counts), list(sums), list(wait_hist), list(service_hist)]
