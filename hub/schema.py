@@ -53,7 +53,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             service text NOT NULL,
             status text NOT NULL,
             log jsonb NOT NULL,
-            procedures text[] NOT NULL DEFAULT '{}',
+            procedures jsonb NOT NULL DEFAULT '[]',     -- procedure codes of its finish
             PRIMARY KEY (centre_id, ticket)
         );
         CREATE TABLE dossiers (

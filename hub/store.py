@@ -171,9 +171,9 @@ def ingest(conn, centre_id: int, payload: dict, now: float) -> int:
     months = {month_start(datetime.fromtimestamp(e["at"], ZoneInfo("UTC")).date()) for e in events}
     ensure_partitions(conn, months)
     with conn.transaction():
-        row = conn.execute("SELECT acked_seq, timezone, services FROM centres WHERE id = %s FOR UPDATE",
+        row = conn.execute("SELECT acked_seq, timezone, services, procedures FROM centres WHERE id = %s FOR UPDATE",
                            (centre_id,)).fetchone()
-        acked, timezone, services = row
+        acked, timezone, services, procedures = row
         if after > acked:
             raise HubError(f"Hub chỉ có đến sự kiện {acked}; gửi lại từ đó (gap: resend from {acked})", "gap", 409,
                            acked=acked)
@@ -184,14 +184,18 @@ def ingest(conn, centre_id: int, payload: dict, now: float) -> int:
                 timezone = centre["timezone"]
             except (ValueError, KeyError):
                 pass
+        known = (services, procedures)
         if isinstance(payload.get("services"), dict):
             services = {**services, **payload["services"]}
+        if isinstance(payload.get("procedures"), dict):
+            procedures = {**procedures, **payload["procedures"]}
         fresh = [event for event in events if event["seq"] > acked]
         stored = _insert_events(conn, centre_id, fresh) if fresh else set()
         fresh = [event for event in fresh if event["seq"] in stored]
         if fresh:
             _fold(conn, centre_id, fresh, services, ZoneInfo(timezone))
-        _update_centre(conn, centre_id, payload, fresh, max(acked, through), timezone, services, now)
+        _update_centre(conn, centre_id, payload, fresh, max(acked, through), timezone,
+                       None if (services, procedures) == known else (services, procedures), now)
         return max(acked, through)
 
 
@@ -258,13 +262,14 @@ def _fold(conn, centre_id: int, events: list[dict], services: dict, tz: ZoneInfo
                 dossier_events.append(event)
         facts = figures.facts_of(ticket, local_day, local_hour, service, log, procedures)
         move(facts, +1)
-        ticket_rows.append((centre_id, ticket, local_day, local_hour, service, facts.status, Jsonb(log), procedures))
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            """INSERT INTO tickets (centre_id, ticket, local_day, local_hour, service, status, log, procedures)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (centre_id, ticket) DO UPDATE SET status = EXCLUDED.status, log = EXCLUDED.log,
-                   procedures = EXCLUDED.procedures""", ticket_rows)
+        ticket_rows.append((ticket, local_day, local_hour, service, facts.status, Jsonb(log), Jsonb(procedures)))
+    columns = list(zip(*ticket_rows))
+    conn.execute(
+        """INSERT INTO tickets (centre_id, ticket, local_day, local_hour, service, status, log, procedures)
+           SELECT %s, * FROM unnest(%s::text[], %s::date[], %s::smallint[], %s::text[], %s::text[], %s::jsonb[],
+                                    %s::jsonb[])
+           ON CONFLICT (centre_id, ticket) DO UPDATE SET status = EXCLUDED.status, log = EXCLUDED.log,
+               procedures = EXCLUDED.procedures""", (centre_id, *(list(column) for column in columns)))
     if dossier_events:
         _fold_dossiers(conn, centre_id, dossier_events, tz, delta)
     _apply_deltas(conn, centre_id, deltas)
@@ -370,21 +375,23 @@ def _added(histogram: list, changes: dict[int, int]) -> list:
 
 
 def _update_centre(conn, centre_id: int, payload: dict, fresh: list[dict], acked: int, timezone: str,
-                   services: dict, now: float) -> None:
+                   names: tuple[dict, dict] | None, now: float) -> None:
+    """The centre's cursor, counts, live state and contact times; its names only when they changed."""
     live = payload.get("live") if isinstance(payload.get("live"), dict) else {}
     live = {key: live.get(key) for key in ("waiting", "longest_wait_s", "open_counters", "pending")
             if isinstance(live.get(key), (int, float))}
     oldest_pending = (payload.get("live") or {}).get("oldest_pending_at") if isinstance(payload.get("live"), dict) \
         else None
-    procedures = payload.get("procedures") if isinstance(payload.get("procedures"), dict) else {}
+    services, procedures = names or (None, None)
     conn.execute(
         """UPDATE centres SET acked_seq = %s, events = events + %s,
                last_event_at = GREATEST(last_event_at, %s), last_contact_at = %s, behind_since = %s,
-               live = %s, timezone = %s, services = %s, procedures = procedures || %s
+               live = %s, timezone = %s, services = COALESCE(%s, services), procedures = COALESCE(%s, procedures)
            WHERE id = %s""",
         (acked, len(fresh), max((e["at"] for e in fresh), default=None), now,
          float(oldest_pending) if isinstance(oldest_pending, (int, float)) else None,
-         Jsonb(live), timezone, Jsonb(services), Jsonb(procedures), centre_id))
+         Jsonb(live), timezone, Jsonb(services) if names else None, Jsonb(procedures) if names else None,
+         centre_id))
 
 
 # ---- what the province reads ----------------------------------------------------------------------

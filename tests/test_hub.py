@@ -350,3 +350,22 @@ def test_province_catalogue_published_diffed_and_applied_in_one_step(province, c
     assert 'id="catalogue-same"' in browser.get("/manager/admin/catalogue").get_data(as_text=True)
     audit = b.db.conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'configuration.import'").fetchone()[0]
     assert audit == 1
+
+
+def test_a_hub_restored_from_an_older_backup_catches_up(province, centres):
+    import psycopg
+    b = centres["TH-B"]
+    shipper = b.shipper(province["hub"].url, province["tokens"]["TH-B"])
+    shipper.ship()
+    assert shipper.cursor == b.db.conn.execute("SELECT MAX(id) FROM ticket_events").fetchone()[0]
+    # the hub's database goes back to before TH-B's first batch (a restore): it holds nothing of TH-B
+    with psycopg.connect(province["env"]["LUOT_HUB_DATABASE_URL"], autocommit=True) as conn, conn.transaction():
+        centre_id = conn.execute("SELECT id FROM centres WHERE code = 'TH-B'").fetchone()[0]
+        for table in ("events", "tickets", "daily", "monthly", "dossiers"):
+            conn.execute(f"DELETE FROM {table} WHERE centre_id = %s", (centre_id,))
+        conn.execute("UPDATE centres SET acked_seq = 0, events = 0 WHERE id = %s", (centre_id,))
+    b.work(4, seed=6)
+    shipper.ship()  # the hub answers 409 with what it holds; the shipper sends everything again from there
+    assert hub_events(province, "TH-B") == b.event_count()
+    totals = b.totals()
+    assert {field: hub_stats(province, "centre")["TH-B"][field] for field in totals} == totals
