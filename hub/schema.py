@@ -83,6 +83,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- the same per calendar month (month = its first day), so a year is twelve rows a key
         CREATE TABLE monthly (LIKE daily INCLUDING ALL);
         ALTER TABLE monthly RENAME COLUMN day TO month;
+        -- the province's statistics read every centre's rows of some days (months) at one level
+        CREATE INDEX daily_by_day ON daily (day, service, procedure);
+        CREATE INDEX monthly_by_month ON monthly (month, service, procedure);
 
         CREATE TABLE catalogue (
             version serial PRIMARY KEY,
