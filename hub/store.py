@@ -17,6 +17,7 @@ from .figures import COUNT_FIELDS, SERVICE_ROW, Delta
 
 CENTRE_ROW = "*"  # the `service` of a centre's own summary row (every ticket of the centre once)
 MAX_BATCH = 5000
+MAX_SEQ = 2 ** 62
 EARLIEST_AT, LATEST_AT = 1577836800.0, 4102444800.0  # 2020-01-01 and 2100-01-01 UTC
 
 
@@ -148,6 +149,8 @@ def _checked_events(payload: dict, after: int, through: int) -> list[dict]:
             event["hour"] = int(event.get("hour") or 0)
         except (KeyError, TypeError, ValueError):
             raise HubError("Sự kiện thiếu thời điểm hoặc ngày (event needs at and day)", "bad_event")
+        if not 0 <= event["hour"] <= 23:
+            raise HubError("Giờ phát số phải từ 0 đến 23 (hour out of range)", "bad_event")
         if not EARLIEST_AT <= event["at"] <= LATEST_AT:  # each month of events is a partition: no year 9999
             raise HubError("Thời điểm sự kiện ngoài 2020–2100 (event time out of range)", "bad_event")
         if not isinstance(event.get("ticket"), str) or not isinstance(event.get("kind"), str) \
@@ -165,8 +168,8 @@ def ingest(conn, centre_id: int, payload: dict, now: float) -> int:
         after, through = int(payload.get("after", -1)), int(payload.get("through", -1))
     except (TypeError, ValueError):
         after = through = -1
-    if after < 0 or through < after:
-        raise HubError("Cần 'after' và 'through' (0 ≤ after ≤ through)", "bad_batch")
+    if after < 0 or through < after or through > MAX_SEQ:
+        raise HubError("Cần 'after' và 'through' (0 ≤ after ≤ through < 2^62)", "bad_batch")
     events = _checked_events(payload, after, through)
     months = {month_start(datetime.fromtimestamp(e["at"], ZoneInfo("UTC")).date()) for e in events}
     ensure_partitions(conn, months)

@@ -298,6 +298,15 @@ def test_province_api_pages_and_exports(province, centres):
     assert gap.status_code == 409 and gap.json()["code"] == "gap" and isinstance(gap.json()["acked"], int)
     junk = requests.post(hub.url + "/api/v1/province/ingest", data=b"nope", headers=centre_token, timeout=10)
     assert junk.status_code == 400
+    acked = requests.get(hub.url + "/api/v1/province/ingest", headers=centre_token, timeout=10).json()["acked"]
+    odd = {"seq": acked + 1, "ticket": "x", "day": DAY, "hour": 99, "for": "TP", "at": time.time(), "kind": "issued"}
+    for batch in ({"after": acked, "through": acked + 1, "events": [odd]},
+                  {"after": acked, "through": acked + 1, "events": [{**odd, "hour": 8, "at": 1e12}]},
+                  {"after": acked, "through": 2 ** 63, "events": []},
+                  {"after": acked, "through": acked + 2, "events": [{**odd, "hour": 8, "seq": acked + 3}]}):
+        refused = requests.post(hub.url + "/api/v1/province/ingest", json=batch, headers=centre_token, timeout=10)
+        assert refused.status_code == 400 and refused.json()["code"] in ("bad_event", "bad_batch", "bad_seq")
+    assert requests.get(hub.url + "/api/v1/province/ingest", headers=centre_token, timeout=10).json()["acked"] == acked
     # the pages: sign in with the manager's token, live state, statistics with the ranking, CSV and XLSX
     browser = requests.Session()
     form = browser.get(hub.url + "/province/sign-in", timeout=10).text
