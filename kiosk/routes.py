@@ -16,7 +16,7 @@ from printers.slip import wait_range_minutes
 from queueing import store, vocabulary
 from queueing.model import QueueError
 from settings import setting
-from web import bearer_token, current_principal, get_db, get_queue, json_body, now, require
+from web import bearer_token, citizen_url, current_principal, get_db, get_queue, json_body, now, require
 
 bp = Blueprint("kiosk", __name__, template_folder="templates")
 
@@ -69,7 +69,7 @@ def track(track_key):
 def track_qr(track_key):
     """The QR code of a ticket's tracking page, as printed on the slip."""
     ticket_for_key_or_404(track_key)
-    qr = segno.make(url_for("kiosk.track", track_key=track_key, _external=True), error="m")
+    qr = segno.make(citizen_url(url_for("kiosk.track", track_key=track_key)), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, border=2, dark="#111")
     return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
