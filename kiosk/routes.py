@@ -27,7 +27,7 @@ GUIDANCE_WAIT_S = 15  # espeak-ng makes a long guidance sentence in well under a
 KIOSK_TEXTS = ["waiting", "closed", "sold_out", "holiday_closed", "cut_off", "priority_question", "no_priority", "your_number", "people_ahead",
                "estimated_wait", "minutes", "track_hint", "back", "done", "kiosk_not_activated", "take_number",
                "ask", "ask_placeholder", "kiosk_choose", "bring", "scan_card_hint", "im_back_hint", "im_back_ok",
-               "wait_range", "wait_about", "no_counter_open", "no_counter_short"]
+               "wait_range", "wait_about", "no_counter_open", "no_counter_short", "listen_failed"]
 
 
 @bp.get("/kiosk")
