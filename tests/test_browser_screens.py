@@ -12,7 +12,10 @@ from printers.slip import wait_range_minutes
 from queueing import demo_history, store
 from tests import axe
 from tests.conftest import LiveServer
-from tests.test_browser import Api, expect, login, open_page, restart_on_same_port, screenshot  # noqa: F401 (fixture)
+from tests import test_browser
+from tests.test_browser import Api, expect, login, restart_on_same_port, screenshot
+
+open_page = test_browser.open_page  # the same fixture: fails a test on a script error or a CSP refusal
 
 pytestmark = [pytest.mark.browser]
 
