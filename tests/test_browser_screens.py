@@ -96,10 +96,20 @@ def test_the_kiosk_fills_a_portrait_screen_and_reads_its_choices_aloud(server, o
     expect(page.locator("#high-contrast")).to_have_attribute("aria-pressed", "true")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
     page.reload()
+    expect(page.locator(".service-button[data-service]").first).to_be_visible()
     assert page.evaluate("document.documentElement.classList.contains('high-contrast')")
     screenshot(page, "kiosk-portrait-high-contrast.png")
     page.click("#high-contrast")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(0, 0, 0)"
+
+    # the number, on the same full-size screen
+    page.get_by_role("button", name=re.compile("Chứng thực")).click()
+    page.get_by_role("button", name="Không, lấy số thường").click()
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^B\d{3}$"))
+    assert page.evaluate("document.documentElement.scrollHeight") <= PORTRAIT["height"]
+    expect(page.locator("#ticket-done")).to_be_in_viewport()
+    page.wait_for_function("() => { const qr = document.getElementById('ticket-qr'); return qr.complete && qr.naturalWidth > 0; }")
+    screenshot(page, "kiosk-portrait-ticket.png")
 
 
 def test_the_kiosk_fills_a_landscape_screen_with_a_flow_registered_before_it_loads(server, open_page):
