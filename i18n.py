@@ -132,6 +132,21 @@ TEXT = {
     "rate_wrong_counter": ("Mã thiết bị này thuộc quầy khác; hãy mở đúng trang của quầy đó.",
                            "This device token belongs to another counter; open that counter's page."),
     "rate_failed": ("Chưa ghi nhận được đánh giá:", "The rating was not recorded:"),
+    # kiosk at full size and the phone page (issue 17)
+    "choice_appointment": ("Tôi có lịch hẹn", "I have an appointment"),
+    "choice_result": ("Nhận kết quả", "Collect a result"),
+    "listen": ("Nghe hướng dẫn", "Listen to the guidance"),
+    "high_contrast": ("Tương phản cao", "High contrast"),
+    "listen_failed": ("Chưa phát được hướng dẫn bằng giọng nói.", "The spoken guidance could not be played."),
+    "track_centre": ("Trung tâm", "Centre"),
+    "alerts_promise": ("Ông/Bà có thể cất điện thoại: khi sắp đến lượt và khi được gọi, điện thoại sẽ reo và rung.",
+                       "You can put your phone away: when your turn is near and when you are called, it rings and vibrates."),
+    "alerts_enable": ("Bật chuông và rung", "Turn on sound and vibration"),
+    "alerts_on": ("Đã bật: điện thoại sẽ reo và rung khi sắp đến lượt và khi được gọi. Hãy giữ trang này mở.",
+                  "On: your phone rings and vibrates when your turn is near and when you are called. Keep this page open."),
+    "nudge_near": ("Sắp đến lượt: còn {n} người trước Ông/Bà.", "Almost your turn: {n} people ahead of you."),
+    "nudge_called": ("Mời số {number} đến quầy {counter}", "Number {number}, please go to counter {counter}"),
+    "reconnecting": ("Đang kết nối lại…", "Reconnecting…"),
 }
 
 

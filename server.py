@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from contextlib import contextmanager
@@ -124,6 +125,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=setting("LUOT_HTTPS") == "1", JSON_AS_ASCII=False,
         REDIS_URL=config.get("REDIS_URL", setting("LUOT_REDIS_URL")),
+        PUBLIC_URL=public_base_url(config.get("PUBLIC_URL", setting("LUOT_PUBLIC_URL"))),
         TRUSTED_PROXIES=whole_number(config.get("TRUSTED_PROXIES", setting("LUOT_TRUSTED_PROXIES")),
                                      "LUOT_TRUSTED_PROXIES", 0, 10),
         SESSION_IDLE_S=60 * whole_number(config.get("SESSION_IDLE_MINUTES", setting("LUOT_SESSION_IDLE_MINUTES")),
@@ -238,6 +240,16 @@ def start_shipping(app: Flask, config: dict) -> None:
         app.extensions["luot_shipping"] = ShippingJob(
             app.config["DATABASE"], app.config["CENTRE_ID"], url, token,
             check_every_s=float(config.get("HUB_SHIP_EVERY_S", setting("LUOT_HUB_SHIP_EVERY_S")))).start()
+
+
+def public_base_url(text) -> str | None:
+    """LUOT_PUBLIC_URL without its trailing slash; refuses to start on anything but an http(s) address."""
+    if not text:
+        return None
+    text = str(text).strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
+        raise SystemExit(f"LUOT_PUBLIC_URL must be an http:// or https:// address, not {text!r}")
+    return text
 
 
 def queue_push_interval(config: dict) -> float:

@@ -29,6 +29,10 @@ SETTINGS = [
                                    "default ./instance."),
     Setting("LUOT_ASSISTANT", "rules", "Kiosk assistant backend; 'rules' (built in) is the default."),
     Setting("LUOT_HTTPS", "0", "1 when served over HTTPS (marks cookies Secure)."),
+    Setting("LUOT_PUBLIC_URL", None, "The centre's address as citizens' phones reach it (e.g. https://luot.example.gov.vn): "
+                                     "every QR code and link given to citizens starts with it. Unset: the address the "
+                                     "kiosk used (often a LAN address a phone on mobile data cannot open), and the "
+                                     "administration page warns."),
     Setting("LUOT_TRUSTED_PROXIES", "0", "How many reverse proxies (nginx) stand in front of the server; their "
                                          "X-Forwarded-For/-Proto give the client's address and scheme. 0: the headers "
                                          "are ignored and the connecting address is the client's."),

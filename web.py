@@ -53,6 +53,12 @@ class ApiError(QueueError):
     """An HTTP-level refusal (auth, content type, size) with the same JSON shape as domain errors."""
 
 
+def citizen_url(path: str) -> str:
+    """An absolute link for a citizen's phone: under LUOT_PUBLIC_URL when set, else the address this request came to."""
+    base = current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
+    return base + path
+
+
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):

@@ -6,12 +6,11 @@ import secrets
 import threading
 from datetime import datetime, timezone
 
-from flask import request
-
 from printers.protocol import PRINT_JOB, make_print_job
 from printers.slip import WIDTH_58MM_PX, WIDTH_80MM_PX, SlipData, wait_range_minutes
 from printers.spooler import PrintSpooler
 from queueing import store
+from web import citizen_url
 
 log = logging.getLogger("luot.printing")
 
@@ -64,7 +63,7 @@ class Printing:
             if row["priority_code"] else None,
             people_ahead=ticket["position"], wait_low_min=low, wait_high_min=high,
             issued_at_local=issued.strftime("%H:%M %d/%m/%Y"),
-            track_url=request.url_root.rstrip("/") + ticket["track_url"],
+            track_url=citizen_url(ticket["track_url"]),
             footer="Cảm ơn Ông/Bà! Vui lòng chờ gọi số." if not english else "Thank you! Please wait to be called.",
             lang="en" if english else "vi")
 

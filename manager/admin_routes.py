@@ -60,7 +60,8 @@ def index():
     counts = {name: len(SECTIONS[name].listing(db, centre_id)) for name in SECTION_TITLES}
     return render("index.html", user=principal, counts=counts,
                   alerts=alerts.current(db, centre_id, now()), recent=admin.audit_entries(db, centre_id, 10),
-                  action_label=action_label, local_time=local_time)
+                  action_label=action_label, local_time=local_time,
+                  public_url=current_app.config.get("PUBLIC_URL"))
 
 
 def _find(section: str, item_id: int) -> dict:

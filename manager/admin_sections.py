@@ -16,6 +16,12 @@ from web import check_csrf, get_db, publish, staff_page
 
 TEXT = {
     "admin_title": ("Quản trị", "Administration"),
+    "no_public_url": ("Chưa đặt LUOT_PUBLIC_URL: mã QR trên phiếu và đường dẫn theo dõi dùng địa chỉ mà ki-ốt truy "
+                      "cập máy chủ (thường là địa chỉ mạng nội bộ), điện thoại dùng 4G không mở được. Xem mục Triển "
+                      "khai trong README.",
+                      "LUOT_PUBLIC_URL is not set: the slip's QR code and tracking links use the address the kiosk "
+                      "reaches the server at (often a LAN address), which a phone on mobile data cannot open. See "
+                      "the README's deployment section."),
     "services": ("Lĩnh vực", "Services"),
     "procedures": ("Thủ tục", "Procedures"),
     "counters": ("Quầy", "Counters"),

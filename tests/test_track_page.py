@@ -61,3 +61,22 @@ def test_tracking_over_socketio_answers_with_the_forecast(app, client, api):
     assert update["position"] == 1 and update["estimated_wait_s"] > 0
     low_s, high_s = update["estimated_wait_range_s"]
     assert 0 <= low_s <= update["estimated_wait_s"] <= high_s
+
+
+def test_the_page_names_the_centre_and_is_installable(client, api):
+    """Issue 17: the centre, the promise to ring, a manifest; the nudge threshold is the centre's (3 when unset)."""
+    import json
+    ticket = api.issue("TP")
+    html = client.get(ticket["track_url"]).get_data(as_text=True)
+    assert 'id="track-centre">Trung tâm Phục vụ Hành chính công (demo)<' in html
+    assert 'id="alerts-enable"' in html and "reo và rung" in html
+    page_data = json.loads(html.split('id="page-data">')[1].split("</script>")[0])
+    assert page_data["nudge_ahead"] == 3
+    manifest_path = f"{ticket['track_url']}/manifest.webmanifest"
+    assert f'rel="manifest" href="{manifest_path}"' in html
+    manifest = client.get(manifest_path)
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    data = manifest.get_json(force=True)
+    assert data["start_url"] == ticket["track_url"] and data["name"].endswith(ticket["number"])
+    assert all(client.get(icon["src"]).status_code == 200 for icon in data["icons"])
+    assert client.get(f"/t/{ticket['id']}/manifest.webmanifest").status_code == 404  # the id proves nothing

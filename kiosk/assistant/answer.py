@@ -114,10 +114,10 @@ class RuleBasedAssistant:
             salutation = _GREETINGS_EN[period]
             if period == "noon" and local_time.hour < 12:
                 salutation = "Good morning"
-            return (f"{salutation}! What procedure do you need? Touch a field, or say or type "
+            return (f"{salutation}! What procedure do you need? Touch a field, or type "
                     "what you need, e.g. “birth registration”.")
         return (f"{_GREETINGS_VI[period]}! Ông/Bà cần làm thủ tục gì? Hãy chạm vào lĩnh vực "
-                "hoặc nói/gõ nhu cầu, ví dụ: “làm giấy khai sinh”.")
+                "hoặc gõ nhu cầu, ví dụ: “làm giấy khai sinh”.")
 
     def ask(self, text: str, lang: str = "vi") -> Answer:
         """Return the procedures matching what the citizen said or typed, best first."""

@@ -5,6 +5,8 @@
   var IDLE_RESET_MS = 30000, TICKET_RESET_MS = 20000;
   var TOKEN_KEY = "luot.kiosk.token";
   var token = null, services = [], chosenService = null, scannedCard = null, idleTimer = null, issuing = false;
+  var currentScreen = "screen-home", shownTicket = null;
+  var ENTRY_CHOICES = {appointment: "choice-appointment", result: "choice-result"};
 
   var hashToken = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (hashToken) {
@@ -15,8 +17,29 @@
 
   var $ = function (id) { return document.getElementById(id); };
 
+  var kioskApi = window.LuotKiosk = window.LuotKiosk || {};
+  var registered = kioskApi.flows || {};
+  kioskApi.flows = {};
+  Object.keys(ENTRY_CHOICES).forEach(function (name) {
+    var flow = registered[name];
+    Object.defineProperty(kioskApi.flows, name, {enumerable: true, configurable: true,
+      get: function () { return flow; },
+      set: function (value) { flow = value; showEntryChoices(); }});
+  });
+  kioskApi.guidance = kioskApi.guidance || {};  // screen id → function returning the guidance query of a flow's screen
+  kioskApi.show = function (screen) { resetIdle(); show(screen); };
+  kioskApi.home = function () { goHome(); };
+  kioskApi.showTicket = function (ticket) { showTicket(ticket); };
+  kioskApi.message = function (text) { message(text); };
+  kioskApi.resetIdle = function (delay) { resetIdle(delay); };
+  kioskApi.token = function () { return token; };
+  kioskApi.lang = lang;
+  kioskApi.texts = T;
+
+  /* One decision per screen: exactly one `main > .screen` shows (flows' own screens included). */
   function show(screen) {
-    ["screen-home", "screen-priority", "screen-ticket", "screen-back"].forEach(function (id) { $(id).hidden = id !== screen; });
+    Array.prototype.forEach.call(document.querySelectorAll("main > .screen"), function (node) { node.hidden = node.id !== screen; });
+    currentScreen = screen;
     if (screen === "screen-home" || screen === "screen-back") focusCardInput();
   }
 
@@ -77,9 +100,21 @@
     return range ? T.wait_range.replace("{low}", range[0]).replace("{high}", range[1]) : T.no_counter_open;
   }
 
+  var entryButtons = Object.keys(ENTRY_CHOICES).map(function (name) { return $(ENTRY_CHOICES[name]); });
+
+  /* The entry buttons (appointment, result) come first, as large as the services, each shown only once its
+     flow registered itself in LuotKiosk.flows. */
   function renderServices() {
     var grid = Luot.clear($("services"));
+    entryButtons.forEach(function (button) { grid.appendChild(button); });
     services.forEach(function (service) { grid.appendChild(serviceButton(service)); });
+    showEntryChoices();
+  }
+
+  function showEntryChoices() {
+    Object.keys(ENTRY_CHOICES).forEach(function (name) {
+      $(ENTRY_CHOICES[name]).hidden = typeof kioskApi.flows[name] !== "function";
+    });
   }
 
   function loadServices() {
@@ -137,6 +172,7 @@
   }
 
   function showTicket(ticket) {
+    shownTicket = ticket;
     $("ticket-number").textContent = ticket.number;
     $("ticket-service").textContent = lang === "en" ? (ticket.service_name_en || ticket.service_name) : ticket.service_name;
     $("ticket-priority").hidden = !ticket.priority;
@@ -259,13 +295,47 @@
     box.appendChild(list);
   }
 
+  /* "Nghe hướng dẫn": the server reads this screen's choices aloud (espeak-ng WAVs, cached: no network needed). */
+  var GUIDED = {"screen-home": "home", "screen-priority": "priority", "screen-ticket": "ticket", "screen-back": "back"};
+  var guidance = null;
+  $("listen").addEventListener("click", function () {
+    resetIdle();
+    var flowScreen = kioskApi.guidance[currentScreen];
+    var query = flowScreen ? flowScreen() : {screen: GUIDED[currentScreen] || "home"};
+    query.lang = lang;
+    if (query.screen === "home") {
+      query.choices = Object.keys(ENTRY_CHOICES).filter(function (name) { return !$(ENTRY_CHOICES[name]).hidden; }).join(",");
+    }
+    if (query.screen === "ticket" && shownTicket) query.number = shownTicket.number;
+    var url = "/kiosk/guidance.wav?" + Object.keys(query).map(function (name) {
+      return encodeURIComponent(name) + "=" + encodeURIComponent(query[name]);
+    }).join("&");
+    if (guidance) guidance.pause();
+    guidance = new Audio(url);
+    $("listen").classList.add("playing");
+    guidance.addEventListener("ended", function () { $("listen").classList.remove("playing"); });
+    guidance.play().catch(function () { $("listen").classList.remove("playing"); message(T.listen_failed); });
+  });
+
+  /* High contrast: white on black, yellow accents, thicker borders; kept on this kiosk like the text size. */
+  function applyContrast(on) {
+    document.documentElement.classList.toggle("high-contrast", on);
+    $("high-contrast").setAttribute("aria-pressed", on ? "true" : "false");
+    localStorage.setItem("luot.kiosk.contrast", on ? "1" : "");
+  }
+  $("high-contrast").addEventListener("click", function () {
+    applyContrast(!document.documentElement.classList.contains("high-contrast"));
+  });
+  applyContrast(!!localStorage.getItem("luot.kiosk.contrast"));
+
   $("priority-back").addEventListener("click", goHome);
   $("ticket-done").addEventListener("click", goHome);
   document.addEventListener("pointerdown", function () { resetIdle(); });
   document.addEventListener("click", function () { setTimeout(focusCardInput, 0); });
 
   var fontScale = parseFloat(localStorage.getItem("luot.kiosk.font") || "1");
-  function applyFont() { document.documentElement.style.fontSize = (fontScale * 100) + "%"; }
+  // a factor on the kiosk's own size, which follows the screen (css: --kiosk-font-scale)
+  function applyFont() { document.documentElement.style.setProperty("--kiosk-font-scale", String(fontScale)); }
   $("font-larger").addEventListener("click", function () { fontScale = Math.min(1.6, fontScale + 0.15); localStorage.setItem("luot.kiosk.font", fontScale); applyFont(); });
   $("font-smaller").addEventListener("click", function () { fontScale = Math.max(0.85, fontScale - 0.15); localStorage.setItem("luot.kiosk.font", fontScale); applyFont(); });
   applyFont();
@@ -275,6 +345,14 @@
       {weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: data.tz});
   }
   setInterval(tick, 15000); tick();
+
+  /* What other features' kiosk flows use (static/js/kiosk_appointment.js, kiosk_result.js): a flow registers
+     itself as `LuotKiosk.flows.appointment = function () {...}` (or `result`), before or after this file runs,
+     and its entry button appears; it shows its own `main > .screen` with LuotKiosk.show(id). */
+  entryButtons.forEach(function (button) {
+    var name = button.id.replace("choice-", "");
+    button.addEventListener("click", function () { resetIdle(); if (kioskApi.flows[name]) kioskApi.flows[name](); });
+  });
 
   Luot.connect({token: token, handlers: {
     queue_changed: function (payload) {

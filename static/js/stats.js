@@ -21,10 +21,29 @@
     {label: "Đã phục vụ", data: hours.map(function (r) { return r.served; }), backgroundColor: RED}]);
   bar("chart-histogram", charts.histogram.map(function (r) { return (r.from_s / 60) + "–" + (r.to_s / 60); }), [
     {label: "Số phiếu", data: charts.histogram.map(function (r) { return r.count; }), backgroundColor: BLUE}]);
-  bar("chart-procedures", charts.procedures.map(function (r) { return r.key; }), [
+  /* Procedures by name (a code like "TP-01" means nothing to a reader), as horizontal bars so that long names
+     fit; the chart grows with the number of procedures instead of squeezing them. */
+  function shortName(text) { return text && text.length > 48 ? text.slice(0, 47) + "…" : (text || ""); }
+  var procedureBox = document.getElementById("chart-procedures-box");
+  if (procedureBox) procedureBox.style.height = Math.max(220, 60 + 30 * charts.procedures.length) + "px";
+  bar("chart-procedures", charts.procedures.map(function (r) { return shortName(r.label || r.key); }), [
     {label: "Trung vị", data: charts.procedures.map(function (r) { return minutes(r.service_s.median); }), backgroundColor: RED},
     {label: "TB", data: charts.procedures.map(function (r) { return minutes(r.service_s.mean); }), backgroundColor: GREY},
-    {label: "P90", data: charts.procedures.map(function (r) { return minutes(r.service_s.p90); }), backgroundColor: BLUE}]);
+    {label: "P90", data: charts.procedures.map(function (r) { return minutes(r.service_s.p90); }), backgroundColor: BLUE}],
+    {indexAxis: "y", plugins: {legend: {position: "bottom"}, tooltip: {callbacks: {
+      title: function (items) { var row = charts.procedures[items[0].dataIndex]; return row.label + " (" + row.key + ")"; }}}}});
+
+  /* Mid-strength reds leave neither dark nor white text 4.5:1 (WCAG 1.4.3): the scale skips from 0.45 to 0.85. */
+  function heatStrength(share) { return share <= 0.5 ? share * 0.9 : 0.85 + (share - 0.5) * 0.3; }
+
+  /* White or dark text, whichever contrasts more with the cell's red at this strength (over white paper). */
+  function readableInk(strength) {
+    function channel(c) { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }
+    var rgb = [179, 18, 27].map(function (c) { return 255 + (c - 255) * strength; });
+    var light = 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]);
+    var dark = 0.2126 * channel(11) + 0.7152 * channel(26) + 0.0722 * channel(43);  // --ink #0b1a2b
+    return (1.05) / (light + 0.05) > (light + 0.05) / (dark + 0.05) ? "#fff" : "#0b1a2b";
+  }
 
   /* Heatmap as a table; colours set through the CSSOM, which the strict CSP allows. */
   var heat = document.getElementById("heatmap");
@@ -42,8 +61,9 @@
       var cell = charts.heatmap.filter(function (c) { return c.weekday === index + 1 && c.hour === h; })[0];
       var value = cell ? cell.issued || 0 : 0;
       var td = Luot.el("td", {text: value ? String(value) : "", title: name + " " + h + ":00 — " + value});
-      td.style.backgroundColor = "rgba(179, 18, 27, " + (value / max).toFixed(3) + ")";
-      if (value / max > 0.55) td.style.color = "#fff";
+      var strength = heatStrength(value / max);
+      td.style.backgroundColor = "rgba(179, 18, 27, " + strength.toFixed(3) + ")";
+      td.style.color = readableInk(strength);
       row.appendChild(td);
     });
     table.appendChild(row);
