@@ -145,6 +145,7 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
+    import manager.voice_pack_routes  # noqa: F401  (the voice pack page and API, issue 19)
     for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
@@ -239,10 +240,11 @@ def queue_push_interval(config: dict) -> float:
 
 def make_announcer(app: Flask):
     """The TTS adapter: one owner thread for espeak, or nothing when LUOT_TTS=none."""
-    from display.announcer import Announcer, NullAnnouncer
+    from display.announcer import Announcer, NullAnnouncer, VoicePackSource
     if app.config["TTS"] == "none":
         return NullAnnouncer()
-    announcer = Announcer(Path(app.instance_path) / "audio")
+    announcer = Announcer(Path(app.instance_path) / "audio",
+                          pack=VoicePackSource(app.config["DATABASE"], app.config["CENTRE_ID"]))
     announcer.start()
     return announcer
 
