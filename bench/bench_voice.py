@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from queueing import voice_pack  # noqa: E402
-from queueing.speech_vi import announcement_text, tts_text_vi  # noqa: E402
+from queueing.speech_vi import announcement_text, tts_text_vi, with_pauses_vi  # noqa: E402
 from queueing.voice_audio import join_clips, prepare_clip  # noqa: E402
 
 # (ticket, counter, recall count): every prefix letter of the demo centre, numbers of 1-4 digits.
@@ -45,18 +45,9 @@ def word_errors(reference: list[str], heard: list[str]) -> int:
     return row[-1]
 
 
-def with_pauses(spoken: str) -> str:
-    """Commas around the ticket number and the counter number, so espeak-ng pauses where a listener must."""
-    words = [word for word, _ in voice_pack.words_of(spoken)]
-    text = " ".join(words)
-    for phrase in ("công dân có số thứ tự", "đến quầy số"):
-        text = text.replace(phrase, f"{phrase},")
-    text = text.replace(" đến quầy số", ", đến quầy số")
-    return text + "."
-
-
-def espeak(text: str, path: Path, rate: int, gap: int = 0, voice: str = "vi") -> None:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-g", str(gap), "-w", str(path), text],
+def espeak(text: str, path: Path, rate: int, voice: str = "vi") -> None:
+    """espeak-ng's command line: the same library, voice and rate (words a minute) as the announcer's pyttsx3."""
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), text],
                    check=True, capture_output=True)
 
 
@@ -83,9 +74,7 @@ def main() -> None:
     settings = []
     for rate in [int(r) for r in args.rates.split(",")]:
         settings.append((f"espeak-ng vi, {rate} wpm", lambda s, p, r=rate: espeak(tts_text_vi(s), p, r)))
-        settings.append((f"espeak-ng vi, {rate} wpm, commas", lambda s, p, r=rate: espeak(with_pauses(s), p, r)))
-    settings.append(("espeak-ng vi, 130 wpm, commas, 10 ms word gap",
-                     lambda s, p: espeak(with_pauses(s), p, 130, gap=1)))
+        settings.append((f"espeak-ng vi, {rate} wpm, pauses", lambda s, p, r=rate: espeak(tts_text_vi(with_pauses_vi(s)), p, r)))
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         pack_folder = folder / "pack"

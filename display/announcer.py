@@ -17,15 +17,17 @@ import wave
 from pathlib import Path
 
 from queueing import store, voice_pack
-from queueing.speech_vi import VIETNAMESE_VOICES, tts_text_vi
+from queueing.speech_vi import VIETNAMESE_VOICES, tts_text_vi, with_pauses_vi
 from queueing.voice_pack import PACK_VOICE
 from queueing.text import nfc
 
 logger = logging.getLogger(__name__)
 
 VOICES = {"vi": "vi", "en": "en"}
-# espeak-ng speaks 175 words a minute by default; a little slower is clearer in a noisy hall.
+# espeak-ng speaks 175 words a minute by default. bench/bench_voice.py (an offline recognizer as the
+# listener, bench/RESULTS.md) chose the rate and the pauses around numbers (speech_vi.with_pauses_vi).
 DEFAULT_RATE = 150
+ESPEAK_PAUSES = True
 # Generous: a sentence takes ~20 ms, but a busy machine must not turn into a failed announcement.
 SYNTHESIS_TIMEOUT_S = 15.0
 # pyttsx3 cancels at most the first utterance after a fresh engine's start-up; 3 is ample.
@@ -109,7 +111,7 @@ class Announcer:
         # The centre's `voice` and `voice_rate` settings (a Vietnamese voice applies to Vietnamese only).
         voice = voice if lang == "vi" and voice in VIETNAMESE_VOICES else VOICES[lang]
         rate = int(rate) if rate else self.rate
-        spoken = tts_text_vi(text) if lang == "vi" else nfc(text)
+        spoken = tts_text_vi(with_pauses_vi(text) if ESPEAK_PAUSES else text) if lang == "vi" else nfc(text)
         # The key covers everything that changes the audio, so a new voice or rate never
         # serves a stale file.
         digest = hashlib.sha256(f"{lang}\n{voice}\n{rate}\n{spoken}".encode())

@@ -322,7 +322,8 @@ def field_options(name: str) -> list[tuple[str, str]]:
                 ("original", in_language(("Vị trí cũ (theo giờ lấy số)", "Its original place (by issue time)")))]
     if name == "voices":
         return [("vi", "vi (miền Bắc)"), ("vi-vn-x-central", "vi-vn-x-central (miền Trung)"),
-                ("vi-vn-x-south", "vi-vn-x-south (miền Nam)")]
+                ("vi-vn-x-south", "vi-vn-x-south (miền Nam)"),
+                ("pack", in_language(("Giọng thu âm (bộ giọng, khi đã ghi đủ)", "Recorded voice (the voice pack, once complete)")))]
     return []
 
 

@@ -184,3 +184,27 @@ def test_export_then_import_round_trips_the_pack(tmp_path, clock, app_instance_t
     assert {s["key"] for s in pack["segments"] if s["recorded"]} == set(clips)
     for key, audio in clips.items():
         assert other_client.get(f"/api/v1/admin/voice-pack/{key}", headers=other_admin).data == audio
+
+
+def test_segments_follow_the_configuration_and_a_sentence_the_pack_lacks_is_not_planned():
+    from queueing import voice_pack
+    segments = voice_pack.pack_segments({"announcement_template": "Mời số {so}, tới {ten_quay}.", "recall_limit": 1},
+                                        ["Đ", "Y"], [(3, "Quầy hộ tịch"), (27, "Bàn tiếp nhận")])
+    texts = [segment.text for segment in segments]
+    # The custom template's phrases, the prefixes' letter names, the counters' names it speaks.
+    assert {"mời số", "tới", "đê", "i dài", "quầy hộ tịch", "bàn tiếp nhận"} <= set(texts)
+    assert "xin mời công dân có số thứ tự" not in texts and "bảy" in texts  # counter 27 is read "hai mươi bảy"
+    assert len({segment.key for segment in segments}) == len(segments)  # keys tell "mười" from "mươi"
+    clips = [{"key": s.key, "text": s.text} for s in segments]
+    planned = voice_pack.plan("Mời số Y không hai mươi bảy, tới Quầy hộ tịch.", clips)
+    assert [key for key, _ in planned] == [voice_pack.segment_key(t) for t in
+                                           ("mời số", "i dài", "không", "hai", "mươi", "bảy", "tới", "quầy hộ tịch")]
+    assert [pause for _, pause in planned][5] is True  # the comma after "bảy" is a longer gap
+    assert voice_pack.plan("Mời số Q không một, tới Quầy hộ tịch.", clips) is None  # no "quy" clip: espeak-ng says it
+
+
+def test_numbers_get_pauses_either_side_for_espeak():
+    from queueing.speech_vi import with_pauses_vi
+    assert (with_pauses_vi("Xin mời công dân có số thứ tự A không mười hai đến quầy số ba.")
+            == "Xin mời công dân có số thứ tự, A không mười hai, đến quầy số, ba.")
+    assert with_pauses_vi("Chào buổi sáng! Ông/Bà cần làm thủ tục gì?") == "Chào buổi sáng! Ông/Bà cần làm thủ tục gì?"
