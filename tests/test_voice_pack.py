@@ -10,10 +10,13 @@ import math
 import struct
 import wave
 
-import pytest
-
 import web
 from tests.conftest import make_app
+from tests.test_announcements import login as login_with, speaking_app  # noqa: F401 (fixture)
+
+
+def login(client, app, username):
+    return login_with(client, app.credentials, username)
 
 
 def tone_wav(frequency: float, seconds: float = 0.3, rate: int = 44100, channels: int = 1,
@@ -62,19 +65,6 @@ def frequency_of(index: int) -> float:
     return 220.0 + 70.0 * index
 
 
-@pytest.fixture
-def speaking_app(tmp_path, clock, app_instance_template):
-    application = make_app(tmp_path / "instance", app_instance_template, clock, tts="espeak")
-    yield application
-    application.extensions["luot_announcer"].stop()
-
-
-def login(client, app, username):
-    response = client.post("/api/v1/auth/login", json={"username": username,
-                                                       "password": app.credentials.passwords[username]})
-    return {"Authorization": "Bearer " + response.get_json()["token"]}
-
-
 def upload_all(client, admin, segments, skip=()):
     for index, segment in enumerate(segments):
         if segment["key"] in skip:
@@ -85,7 +75,7 @@ def upload_all(client, admin, segments, skip=()):
         assert response.get_json()["recorded"] is True and 0.3 <= response.get_json()["duration_s"] <= 0.4
 
 
-def test_a_call_with_the_pack_on_is_made_of_the_uploaded_clips_only_in_order(speaking_app):
+def test_a_call_with_the_pack_on_is_made_of_the_uploaded_clips_only_in_order(speaking_app):  # noqa: F811
     client, app = speaking_app.test_client(), speaking_app
     admin = login(client, app, "admin")
     pack = client.get("/api/v1/admin/voice-pack", headers=admin).get_json()
