@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, make_response, request
 
 from i18n import current_language
 from manager.admin_routes import PAGE_OF_ENDPOINT, api_bp, bp, render, viewer
@@ -40,8 +40,12 @@ def voice_pack_page():
     principal, redirect_response = viewer()
     if redirect_response:
         return redirect_response
-    return render("voice_pack.html", user=principal, pack=voice_pack.pack_view(get_db(), _centre()),
-                  english=current_language() == "en")
+    page, status = render("voice_pack.html", user=principal, pack=voice_pack.pack_view(get_db(), _centre()),
+                          english=current_language() == "en")
+    response = make_response(page, status)
+    # The one page that records: every other page keeps the microphone off (server.register_headers).
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(self), geolocation=()"
+    return response
 
 
 @api_bp.get("/voice-pack")

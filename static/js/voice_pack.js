@@ -131,7 +131,10 @@
   }
 
   function record(row) {
-    if (!navigator.mediaDevices || !window.MediaRecorder) { say(texts.no_microphone, false); return; }
+    if (!navigator.mediaDevices || !window.MediaRecorder) {
+      say(texts.no_microphone + " (" + (navigator.mediaDevices ? "MediaRecorder" : "mediaDevices") + ")", false);
+      return;
+    }
     navigator.mediaDevices.getUserMedia({audio: true}).then(function (stream) {
       var recorder = new MediaRecorder(stream), chunks = [];
       var recordButton = row.querySelector(".record"), stopButton = row.querySelector(".stop");
@@ -150,7 +153,7 @@
       say(texts.recording, true);
       recorder.start();
       setTimeout(function () { if (recorder.state === "recording") recorder.stop(); }, 9500);
-    }, function () { say(texts.no_microphone, false); });
+    }, function (error) { say(texts.no_microphone + " (" + (error && error.name || error) + ")", false); });
   }
 
   document.querySelectorAll("#voice-pack-table tbody tr").forEach(function (row) {
