@@ -67,19 +67,24 @@ def build_pack(folder: Path, rate: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="175,150,130,115")
+    parser.add_argument("--voices", default="vi", help="espeak-ng voices, e.g. vi,vi-vn-x-central,vi-vn-x-south")
+    parser.add_argument("--no-pack", action="store_true", help="espeak-ng settings only")
     args = parser.parse_args()
     import vietasr
     recognizer = vietasr.Pipeline.preset("transcribe")
     sentences = [announcement_text(ticket, counter, "", "vi", None, recall) for ticket, counter, recall in CALLS]
     settings = []
-    for rate in [int(r) for r in args.rates.split(",")]:
-        settings.append((f"espeak-ng vi, {rate} wpm", lambda s, p, r=rate: espeak(tts_text_vi(s), p, r)))
-        settings.append((f"espeak-ng vi, {rate} wpm, pauses", lambda s, p, r=rate: espeak(tts_text_vi(with_pauses_vi(s)), p, r)))
+    for voice in args.voices.split(","):
+        for rate in [int(r) for r in args.rates.split(",")]:
+            settings.append((f"espeak-ng {voice}, {rate} wpm",
+                             lambda s, p, r=rate, v=voice: espeak(tts_text_vi(s), p, r, v)))
+            settings.append((f"espeak-ng {voice}, {rate} wpm, pauses",
+                             lambda s, p, r=rate, v=voice: espeak(tts_text_vi(with_pauses_vi(s)), p, r, v)))
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         pack_folder = folder / "pack"
         pack_folder.mkdir()
-        for pack_rate in (150, 130):
+        for pack_rate in () if args.no_pack else (150, 130):
             clips = build_pack(pack_folder, pack_rate)
             by_key = {clip["key"]: clip["pcm"] for clip in clips}
 
