@@ -146,6 +146,10 @@ def create_app(config: dict | None = None) -> Flask:
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
     import manager.voice_pack_routes  # noqa: F401  (the voice pack page and API, issue 19)
+    from kiosk.assistant.answer import greeting_sentences_vi
+    from queueing import voice_pack
+    if greeting_sentences_vi not in voice_pack.SPOKEN_SENTENCES:  # the kiosk's greetings are recorded too
+        voice_pack.SPOKEN_SENTENCES.append(greeting_sentences_vi)
     for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)

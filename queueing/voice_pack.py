@@ -39,6 +39,11 @@ _VOWEL_KEYS = {"\u0302": lambda base: base, "\u0306": lambda base: "w", "\u031b"
 _KEY_PATTERN = re.compile(r"[a-z0-9-]{1,120}")
 
 
+# Other closed sentences the centre speaks (the kiosk's greetings): callables returning Vietnamese
+# sentences, registered by the screens that speak them (server.py), so the core needs no screen import.
+SPOKEN_SENTENCES: list = []
+
+
 class VoicePackError(QueueError):
     status = 400
     code = "bad_voice_clip"
@@ -109,7 +114,8 @@ def _ticket_number_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def pack_segments(settings: dict, prefixes: list[str], counters: list[tuple[int, str]]) -> list[Segment]:
+def pack_segments(settings: dict, prefixes: list[str], counters: list[tuple[int, str]],
+                  sentences: list[str] = ()) -> list[Segment]:
     """The closed list of segments every Vietnamese announcement of this configuration is made of."""
     settings = {**DEFAULT_SETTINGS, **settings}
     template = settings.get("announcement_template")
@@ -133,6 +139,9 @@ def pack_segments(settings: dict, prefixes: list[str], counters: list[tuple[int,
     segments += [_segment(word, "number") for word in sorted(numbers, key=lambda w: (order.get(w, 99), w))]
     if names_counter:
         segments += [_segment(name, "name") for _, name in counters if name and words_of(name)]
+    for sentence in sentences:
+        segments += [_segment(phrase, "phrase") for phrase in _template_phrases(sentence.replace("{", "").replace("}", ""))[0]
+                     if words_of(phrase)]
     unique: dict[str, Segment] = {}
     for segment in segments:
         unique.setdefault(segment.key, segment)
@@ -143,7 +152,8 @@ def centre_segments(db, centre_id: str) -> list[Segment]:
     centre = store.centre(db, centre_id)
     prefixes = [row["prefix"] for row in store.services(db, centre_id)]
     counters = [(row["number"], row["name"]) for row in store.counters(db, centre_id)]
-    return pack_segments(centre["settings"], prefixes, counters)
+    sentences = [sentence for source in SPOKEN_SENTENCES for sentence in source()]
+    return pack_segments(centre["settings"], prefixes, counters, sentences)
 
 
 def pack_view(db, centre_id: str) -> dict:
