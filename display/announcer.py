@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 VOICES = {"vi": "vi", "en": "en"}
 # espeak-ng speaks 175 words a minute by default. bench/bench_voice.py (an offline recognizer as the
 # listener, bench/RESULTS.md) chose the rate and the pauses around numbers (speech_vi.with_pauses_vi).
-DEFAULT_RATE = 150
+DEFAULT_RATE = 130
 ESPEAK_PAUSES = True
 # Generous: a sentence takes ~20 ms, but a busy machine must not turn into a failed announcement.
 SYNTHESIS_TIMEOUT_S = 15.0

@@ -14,7 +14,7 @@ from ..speech_vi import VIETNAMESE_VOICES as VOICES, validate_template
 from .changes import _diff, _now, _update_columns, audit
 from .validation import ValidationError, _Fields, _int, _text
 
-SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 150, **ALERT_DEFAULTS, **DAY_END_DEFAULTS}
+SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 130, **ALERT_DEFAULTS, **DAY_END_DEFAULTS}
 CENTRE_FIELDS = ("name", "name_en", "timezone")
 NOTICE_MAX = 300
 
