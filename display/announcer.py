@@ -79,6 +79,8 @@ class Announcer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued requests and end the owner thread."""
+        if self.pack is not None:
+            self.pack.close()  # its idle connections; a later request opens new ones
         if self._pool is not None:
             self._pool.join()
             self._pool.spawn(self._release_engine).wait(timeout)

@@ -295,7 +295,7 @@ KIND_LABELS = {"kiosk": ("Kiosk lấy số", "Kiosk"), "display": ("Màn hình g
 ACTION_LABELS = {
     "create": ("Thêm", "Created"), "update": ("Sửa", "Changed"), "deactivate": ("Ngừng dùng", "Deactivated"),
     "activate": ("Dùng lại", "Reactivated"), "reset_password": ("Đặt lại mật khẩu", "Password reset"),
-    "revoke": ("Thu hồi", "Revoked"), "import": ("Nhập cấu hình", "Imported"),
+    "revoke": ("Thu hồi", "Revoked"), "import": ("Nhập cấu hình", "Imported"), "record": ("Ghi âm", "Recorded"),
 }
 
 
