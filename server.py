@@ -149,6 +149,11 @@ def create_app(config: dict | None = None) -> Flask:
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
     import manager.shipping_routes  # noqa: F401  (adds the shipping status for the monitor to the stats blueprint)
     import manager.catalogue_routes  # noqa: F401  (adds the province catalogue page to the admin blueprint)
+    import manager.voice_pack_routes  # noqa: F401  (the voice pack page and API, issue 19)
+    from kiosk.assistant.answer import greeting_sentences_vi
+    from queueing import voice_pack
+    if greeting_sentences_vi not in voice_pack.SPOKEN_SENTENCES:  # the kiosk's greetings are recorded too
+        voice_pack.SPOKEN_SENTENCES.append(greeting_sentences_vi)
     for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
@@ -266,10 +271,11 @@ def queue_push_interval(config: dict) -> float:
 
 def make_announcer(app: Flask):
     """The TTS adapter: one owner thread for espeak, or nothing when LUOT_TTS=none."""
-    from display.announcer import Announcer, NullAnnouncer
+    from display.announcer import Announcer, NullAnnouncer, VoicePackSource
     if app.config["TTS"] == "none":
         return NullAnnouncer()
-    announcer = Announcer(Path(app.instance_path) / "audio")
+    announcer = Announcer(Path(app.instance_path) / "audio",
+                          pack=VoicePackSource(app.config["DATABASE"], app.config["CENTRE_ID"]))
     announcer.start()
     return announcer
 

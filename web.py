@@ -157,6 +157,9 @@ def error_response(error: QueueError):
     return response, error.status
 
 
+# Endpoints whose body is a file (a voice clip, a zip) rather than JSON; each checks its own content type.
+FILE_BODY_ENDPOINTS: set[str] = set()
+
 SQLITE_INTEGER = 2 ** 63  # a number in a URL beyond SQLite's range names nothing (and must not crash it)
 
 
@@ -171,6 +174,8 @@ def guard_api_body() -> None:
         from werkzeug.exceptions import NotFound as HTTPNotFound
         raise HTTPNotFound()
     if not request.path.startswith("/api/") or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.endpoint in FILE_BODY_ENDPOINTS:
         return
     if (request.content_length or request.headers.get("Transfer-Encoding")) and not request.is_json:
         raise ApiError("Nội dung phải là JSON (Content-Type must be application/json)",

@@ -448,11 +448,51 @@ def paths() -> dict:
                              ANY_JSON, errors=(403,), tags=("admin",)),
             "post": operation("admin_api.api_life_event_save", "Add a life event, or edit the one with this code "
                               "(admin; audited)", ANY_JSON, body="LifeEvent", errors=(403,), tags=("admin",))},
+        **voice_pack_paths(),
         "/api/v1/admin/life-events/{code}/{verb}": {"post": operation(
             "admin_api.api_life_event_active", "Deactivate or reactivate a life event (admin; audited)", ANY_JSON,
             errors=(403,), parameters=[{"name": "code", "in": "path", "required": True, "schema": string()},
                                        {"name": "verb", "in": "path", "required": True,
                                         "schema": string(enum=["activate", "deactivate"])}], tags=("admin",))},
+    }
+
+
+def voice_pack_paths() -> dict:
+    """The voice pack (issue 19): its segments, one clip's WAV up or down, a sample sentence, the whole pack as a zip."""
+    key = {"name": "key", "in": "path", "required": True, "schema": string(),
+           "description": "a segment's key, as GET /admin/voice-pack lists them"}
+    wav = {"description": "a 16-bit mono PCM WAV", "content": {"audio/wav": {"schema": string(format="binary")}}}
+    zipped = {"description": "the pack: one <key>.wav per clip and voice-pack.json",
+              "content": {"application/zip": {"schema": string(format="binary")}}}
+    pack = obj({"enabled": {"type": "boolean"}, "complete": {"type": "boolean"}, "segments": {
+        "type": "array", "items": obj({"key": string(), "text": string(), "kind": string(), "recorded": {"type": "boolean"},
+                                       "duration_s": {"type": ["number", "null"]}})}})
+    put = operation("admin_api.api_voice_clip_put", "Record one segment: a PCM WAV, at most 2 MB and 10 s; 400 when "
+                    "not a WAV, too long, too large or silent (admin; audited)",
+                    answer(obj({"key": string(), "recorded": {"type": "boolean"}, "duration_s": NUMBER})),
+                    errors=(403,), parameters=[key], tags=("admin",))
+    put["requestBody"] = {"required": True, "content": {"audio/wav": {"schema": string(format="binary")}}}
+    load = operation("admin_api.api_voice_pack_import", "Load clips from an exported pack (zip); segments this centre "
+                     "does not use are skipped (admin; audited)",
+                     answer(obj({"imported": {"type": "array", "items": string()},
+                                 "skipped": {"type": "array", "items": string()}})), errors=(403,), tags=("admin",))
+    load["requestBody"] = {"required": True, "content": {"application/zip": {"schema": string(format="binary")}}}
+    return {
+        "/api/v1/admin/voice-pack": {"get": operation(
+            "admin_api.api_voice_pack", "Every segment the announcements need, whether recorded, and whether the pack "
+            "is in use (PATCH /admin/settings {voice: \"pack\"} switches it on once complete) (admin)",
+            answer(pack), errors=(403,), tags=("admin",))},
+        "/api/v1/admin/voice-pack/{key}": {
+            "get": operation("admin_api.api_voice_clip", "One recorded clip (admin)", wav, errors=(403,),
+                             parameters=[key], tags=("admin",)),
+            "put": put},
+        "/api/v1/admin/voice-pack/{key}/sample": {"get": operation(
+            "admin_api.api_voice_clip_sample", "A call sentence containing the segment, from the clips recorded so far "
+            "(admin)", wav, errors=(403,), parameters=[key], tags=("admin",))},
+        "/api/v1/admin/voice-pack/export": {"get": operation(
+            "admin_api.api_voice_pack_export", "Every recorded clip as one zip (admin)", zipped, errors=(403,),
+            tags=("admin",))},
+        "/api/v1/admin/voice-pack/import": {"post": load},
     }
 
 

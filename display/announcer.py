@@ -16,14 +16,18 @@ import time
 import wave
 from pathlib import Path
 
-from queueing.speech_vi import VIETNAMESE_VOICES, tts_text_vi
+from queueing import store, voice_pack
+from queueing.speech_vi import VIETNAMESE_VOICES, tts_text_vi, with_pauses_vi
+from queueing.voice_pack import PACK_VOICE
 from queueing.text import nfc
 
 logger = logging.getLogger(__name__)
 
 VOICES = {"vi": "vi", "en": "en"}
-# espeak-ng speaks 175 words a minute by default; a little slower is clearer in a noisy hall.
-DEFAULT_RATE = 150
+# espeak-ng speaks 175 words a minute by default. bench/bench_voice.py (an offline recognizer as the
+# listener, bench/RESULTS.md) chose the rate and the pauses around numbers (speech_vi.with_pauses_vi).
+DEFAULT_RATE = 130
+ESPEAK_PAUSES = True
 # Generous: a sentence takes ~20 ms, but a busy machine must not turn into a failed announcement.
 SYNTHESIS_TIMEOUT_S = 15.0
 # pyttsx3 cancels at most the first utterance after a fresh engine's start-up; 3 is ample.
@@ -41,8 +45,10 @@ _ENGINE_LOCK = threading.Lock()
 class Announcer:
     """Turn announcement text into WAV files; callers enqueue, one owner thread synthesises."""
 
-    def __init__(self, cache_dir: Path, enabled: bool = True, rate: int | None = None):
+    def __init__(self, cache_dir: Path, enabled: bool = True, rate: int | None = None, pack=None):
         self.cache_dir = Path(cache_dir)
+        # The recorded voice (issue 19): a VoicePackSource, used for voice "pack" in Vietnamese.
+        self.pack = pack
         self.enabled = enabled
         self.rate = DEFAULT_RATE if rate is None else rate
         self._jobs: queue.Queue[tuple[str, str, str] | None] = queue.Queue()
@@ -73,6 +79,8 @@ class Announcer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued requests and end the owner thread."""
+        if self.pack is not None:
+            self.pack.close()  # its idle connections; a later request opens new ones
         if self._pool is not None:
             self._pool.join()
             self._pool.spawn(self._release_engine).wait(timeout)
@@ -97,10 +105,15 @@ class Announcer:
             raise ValueError(f"no voice for language {lang!r}; use one of {sorted(VOICES)}")
         if not self.enabled or not text.strip():
             return None
+        if voice == PACK_VOICE and lang == "vi" and self.pack is not None:
+            key = self._request_pack(text)
+            if key is not None:
+                return key
+            voice = "vi"  # a sentence the pack cannot speak whole: espeak-ng's voice says it
         # The centre's `voice` and `voice_rate` settings (a Vietnamese voice applies to Vietnamese only).
         voice = voice if lang == "vi" and voice in VIETNAMESE_VOICES else VOICES[lang]
         rate = int(rate) if rate else self.rate
-        spoken = tts_text_vi(text) if lang == "vi" else nfc(text)
+        spoken = tts_text_vi(with_pauses_vi(text) if ESPEAK_PAUSES else text) if lang == "vi" else nfc(text)
         # The key covers everything that changes the audio, so a new voice or rate never
         # serves a stale file.
         digest = hashlib.sha256(f"{lang}\n{voice}\n{rate}\n{spoken}".encode())
@@ -120,6 +133,29 @@ class Announcer:
         else:
             self._jobs.put((key, voice, spoken, rate))
         return key
+
+    def _request_pack(self, text: str) -> str | None:
+        """Join the recorded clips of text into its cached WAV at once (a concatenation, no synthesis);
+        None when the pack lacks a word of it or cannot be read."""
+        try:
+            planned = self.pack.plan(text)
+            if planned is None:
+                return None
+            # The clips' digests are in the key, so re-recording a segment never serves a stale file.
+            key = hashlib.sha256("\n".join(["pack", *(f"{digest} {int(pause)}" for _, digest, pause in planned)])
+                                 .encode()).hexdigest()[:24]
+            path = self._cache_path(key)
+            if not path.exists():
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                audio = self.pack.audio([(clip, pause) for clip, _, pause in planned])
+                descriptor, partial = tempfile.mkstemp(dir=self.cache_dir, prefix=f".{key}.", suffix=".partial")
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(audio)
+                os.replace(partial, path)
+            return key
+        except Exception:
+            logger.exception("the voice pack could not speak %r; espeak-ng will", text)
+            return None
 
     def pending(self) -> int:
         """Jobs queued or running."""
@@ -273,6 +309,35 @@ def _check_pcm_wav(path: Path) -> None:
             raise ValueError(f"espeak wrote unexpected audio: {audio.getparams()}")
         if audio.getnframes() == 0:
             raise ValueError("espeak wrote an empty WAV")
+
+
+class VoicePackSource:
+    """The centre's recorded clips, read from its database with a connection pool of its own."""
+
+    def __init__(self, database: str | Path, centre_id: str):
+        self.pool = store.ConnectionPool(database, keep=2)
+        self.centre_id = centre_id
+
+    def plan(self, text: str) -> list[tuple[str, str, bool]] | None:
+        """(key, digest, pause after) of each clip that speaks text, or None if the pack lacks a word."""
+        db = self.pool.acquire()
+        try:
+            clips = store.voice_clips(db, self.centre_id)
+        finally:
+            self.pool.release(db)
+        planned = voice_pack.plan(text, clips)
+        digests = {clip["key"]: clip["digest"] for clip in clips}
+        return [(key, digests[key], pause) for key, pause in planned] if planned else None
+
+    def audio(self, planned: list[tuple[str, bool]]) -> bytes:
+        db = self.pool.acquire()
+        try:
+            return voice_pack.planned_audio(db, self.centre_id, planned)
+        finally:
+            self.pool.release(db)
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 class NullAnnouncer:

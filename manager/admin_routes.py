@@ -251,7 +251,8 @@ def action_label(action: str) -> str:
             "configuration": "configuration"}.get(section)
     verb_label = in_language(ACTION_LABELS.get(verb, (verb, verb)))
     own = {"vocabulary": ("Từ vựng trợ lý", "Assistant vocabulary"),
-           "life_events": ("Sự kiện trong đời", "Life events")}.get(section)  # issue 13 (manager/vocab_routes.py)
+           "life_events": ("Sự kiện trong đời", "Life events"),
+           "voice_pack": ("Giọng đọc thu âm", "Recorded voice")}.get(section)  # issues 13, 19 (own route modules)
     if own:
         return f"{verb_label} · {in_language(own)}"
     return f"{verb_label} · {t(noun)}" if noun else action

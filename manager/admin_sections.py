@@ -301,7 +301,7 @@ KIND_LABELS = {"kiosk": ("Kiosk lấy số", "Kiosk"), "display": ("Màn hình g
 ACTION_LABELS = {
     "create": ("Thêm", "Created"), "update": ("Sửa", "Changed"), "deactivate": ("Ngừng dùng", "Deactivated"),
     "activate": ("Dùng lại", "Reactivated"), "reset_password": ("Đặt lại mật khẩu", "Password reset"),
-    "revoke": ("Thu hồi", "Revoked"), "import": ("Nhập cấu hình", "Imported"),
+    "revoke": ("Thu hồi", "Revoked"), "import": ("Nhập cấu hình", "Imported"), "record": ("Ghi âm", "Recorded"),
 }
 
 
@@ -328,7 +328,8 @@ def field_options(name: str) -> list[tuple[str, str]]:
                 ("original", in_language(("Vị trí cũ (theo giờ lấy số)", "Its original place (by issue time)")))]
     if name == "voices":
         return [("vi", "vi (miền Bắc)"), ("vi-vn-x-central", "vi-vn-x-central (miền Trung)"),
-                ("vi-vn-x-south", "vi-vn-x-south (miền Nam)")]
+                ("vi-vn-x-south", "vi-vn-x-south (miền Nam)"),
+                ("pack", in_language(("Giọng thu âm (bộ giọng, khi đã ghi đủ)", "Recorded voice (the voice pack, once complete)")))]
     return []
 
 

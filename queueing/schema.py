@@ -445,6 +445,7 @@ def vocab_language(db):
         seed_language(db, centre_id)
 
 
+<<<<<<< HEAD
 @migrations(name="0014_shipping_state")
 def shipping_state(db):
     """Where shipping the event log to the province hub stands (issue 18): the hub's acknowledged sequence,
@@ -455,4 +456,27 @@ def shipping_state(db):
                       last_attempt_at REAL,
                       last_success_at REAL,
                       last_error TEXT
+                  ) WITHOUT ROWID""")
+
+
+=======
+@migrations(name="0015_voice_pack_clips")
+def voice_pack_clips(db):
+    """Recorded clips of the announcement voice pack (issue 19), one per centre and segment key.
+
+    The audio is the prepared clip (16-bit mono PCM at the pack's rate, trimmed, loudness set) as a
+    blob in the database: it is written with its audit row in one transaction and travels with every
+    backup of the database, and a pack is a few hundred KB.
+    """
+    db.execute("""CREATE TABLE voice_clips (
+                      centre_id TEXT NOT NULL REFERENCES centres(id),
+                      key TEXT NOT NULL,
+                      text TEXT NOT NULL,
+                      audio BLOB NOT NULL,
+                      duration_s REAL NOT NULL,
+                      digest TEXT NOT NULL,
+                      recorded_at REAL NOT NULL,
+                      recorded_by INTEGER,
+                      PRIMARY KEY (centre_id, key)
+>>>>>>> issue-19
                   ) WITHOUT ROWID""")

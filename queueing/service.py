@@ -180,7 +180,7 @@ class QueueService(QueueViews, CounterSessions):
 
     def voice(self) -> dict:
         """How announcements are spoken here: the centre's `voice` and `voice_rate` (words per minute)."""
-        return {"voice": self.settings.get("voice") or "vi", "rate": int(self.settings.get("voice_rate") or 150)}
+        return {"voice": self.settings.get("voice") or "vi", "rate": int(self.settings.get("voice_rate") or 130)}
 
     def _log(self, ticket: dict, kind: str, to_status, counter_id=None, clerk_id=None, detail=None,
              at: float | None = None) -> None:

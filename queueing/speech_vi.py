@@ -257,6 +257,31 @@ def announcement_text(
     return nfc(template).format(**values)
 
 
+_NUMBER_WORDS = frozenset(DIGITS) | {"mốt", "tư", "lăm", "mười", "mươi", "trăm", "linh", "nghìn", "triệu", "tỷ"}
+_WORD = re.compile(r"\S+")
+
+
+def with_pauses_vi(text: str) -> str:
+    """Text with a comma where a number (letters and number words) starts or ends inside a sentence.
+
+    espeak-ng runs "số thứ tự A không mười hai đến quầy" together; a short pause either side of the
+    number lets a listener in a noisy hall hear where it is (bench/bench_voice.py measured it).
+    """
+    def numeric(token: str) -> bool:
+        bare = token.strip(",.;:!?")
+        return bool(_PREFIX_IN_TEXT.fullmatch(bare)) or bare.lower() in _NUMBER_WORDS or bare.isdigit()
+
+    tokens = _WORD.findall(nfc(text))
+    out = []
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if (following is not None and token[-1:].isalnum()
+                and numeric(token) != numeric(following)):
+            token += ","
+        out.append(token)
+    return " ".join(out)
+
+
 def tts_text_vi(text: str) -> str:
     """Return text for the Vietnamese voice, standalone prefix capitals replaced by letter names."""
     return _PREFIX_IN_TEXT.sub(

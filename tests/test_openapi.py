@@ -30,6 +30,11 @@ CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_cod
           schemathesis.checks.unsupported_method]
 
 
+# Voice pack clips (audio/wav) and packs (application/zip) are bytes like any binary upload.
+schemathesis.serializer.alias("audio/wav", "application/octet-stream")
+schemathesis.serializer.alias("application/zip", "application/octet-stream")
+
+
 @schemathesis.check
 def errors_are_json_with_error_and_code(ctx, response, case):
     """Every 4xx answer is {"error": message, "code": slug} in JSON."""

@@ -70,6 +70,16 @@ class Answer:
 
 _GREETINGS_VI = {"morning": "Chào buổi sáng", "noon": "Chào buổi trưa", "afternoon": "Chào buổi chiều",
                  "evening": "Chào buổi tối"}
+def _greeting_vi(period: str) -> str:
+    return (f"{_GREETINGS_VI[period]}! Ông/Bà cần làm thủ tục gì? Hãy chạm vào lĩnh vực "
+            "hoặc gõ nhu cầu, ví dụ: “làm giấy khai sinh”.")
+
+
+def greeting_sentences_vi() -> list[str]:
+    """Every Vietnamese greeting the kiosk speaks: closed phrases, so the voice pack records them (issue 19)."""
+    return [_greeting_vi(period) for period in _GREETINGS_VI]
+
+
 _GREETINGS_EN = {"morning": "Good morning", "noon": "Good afternoon",  # before 12:00 see greeting()
                  "afternoon": "Good afternoon", "evening": "Good evening"}
 
@@ -116,8 +126,7 @@ class RuleBasedAssistant:
                 salutation = "Good morning"
             return (f"{salutation}! What procedure do you need? Touch a field, or type "
                     "what you need, e.g. “birth registration”.")
-        return (f"{_GREETINGS_VI[period]}! Ông/Bà cần làm thủ tục gì? Hãy chạm vào lĩnh vực "
-                "hoặc gõ nhu cầu, ví dụ: “làm giấy khai sinh”.")
+        return _greeting_vi(period)
 
     def ask(self, text: str, lang: str = "vi") -> Answer:
         """Return the procedures matching what the citizen said or typed, best first."""

@@ -4,17 +4,17 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..events import configuration_changed, notice_changed
-from .. import store
+from .. import store, voice_pack
 from ..alerts import ALERT_DEFAULTS
 from ..closing import DAY_END_DEFAULTS
 from ..corrections import RESTORE_PLACES, current_setting_names
-from ..model import Event, Outcome
+from ..model import Event, Outcome, QueueError
 from ..service import DEFAULT_SETTINGS
 from ..speech_vi import VIETNAMESE_VOICES as VOICES, validate_template
 from .changes import _diff, _now, _update_columns, audit
 from .validation import ValidationError, _Fields, _int, _text
 
-SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 150, **ALERT_DEFAULTS, **DAY_END_DEFAULTS}
+SETTING_DEFAULTS = {**DEFAULT_SETTINGS, "voice": "vi", "voice_rate": 130, **ALERT_DEFAULTS, **DAY_END_DEFAULTS}
 CENTRE_FIELDS = ("name", "name_en", "timezone")
 NOTICE_MAX = 300
 
@@ -56,8 +56,8 @@ def clean_setting(key: str, value):
                                   "(must be behind_waiting or original)", field=key, code="bad_restore_place")
         return value
     if key == "voice":
-        if value not in VOICES:
-            raise ValidationError(f"{label} phải là một trong {', '.join(VOICES)} (unknown voice)", field=key,
+        if value not in VOICES and value != voice_pack.PACK_VOICE:
+            raise ValidationError(f"{label} phải là một trong {', '.join(VOICES)}, pack (unknown voice)", field=key,
                                   code="bad_voice")
         return value
     if key == "announcement_template":
@@ -107,6 +107,11 @@ def update_settings(db, centre_id: str, user_id, data: dict, now: float | None =
     with store.transaction(db):
         centre = store.centre(db, centre_id)
         before = centre_settings_view(db, centre_id)
+        if values.get("voice") == voice_pack.PACK_VOICE:
+            try:  # the recorded voice only once every segment has its clip (issue 19)
+                voice_pack.require_complete(db, centre_id)
+            except QueueError as error:
+                raise ValidationError(error.message, field="voice", code=error.code) from None
         columns = {key: values[key] for key in CENTRE_FIELDS if key in values}
         settings = {**centre["settings"], **{k: v for k, v in values.items() if k not in CENTRE_FIELDS}}
         columns["settings"] = store.dumps(settings)
