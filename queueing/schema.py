@@ -445,7 +445,6 @@ def vocab_language(db):
         seed_language(db, centre_id)
 
 
-<<<<<<< HEAD
 @migrations(name="0014_shipping_state")
 def shipping_state(db):
     """Where shipping the event log to the province hub stands (issue 18): the hub's acknowledged sequence,
@@ -459,7 +458,8 @@ def shipping_state(db):
                   ) WITHOUT ROWID""")
 
 
-=======
+
+
 @migrations(name="0015_voice_pack_clips")
 def voice_pack_clips(db):
     """Recorded clips of the announcement voice pack (issue 19), one per centre and segment key.
@@ -478,5 +478,4 @@ def voice_pack_clips(db):
                       recorded_at REAL NOT NULL,
                       recorded_by INTEGER,
                       PRIMARY KEY (centre_id, key)
->>>>>>> issue-19
                   ) WITHOUT ROWID""")
