@@ -458,8 +458,6 @@ def shipping_state(db):
                   ) WITHOUT ROWID""")
 
 
-
-
 @migrations(name="0015_voice_pack_clips")
 def voice_pack_clips(db):
     """Recorded clips of the announcement voice pack (issue 19), one per centre and segment key.
