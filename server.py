@@ -135,6 +135,7 @@ def create_app(config: dict | None = None) -> Flask:
                                          app.config["CLOCK"], announce=config.get("ANNOUNCE", print))
 
     from api.day_routes import bp as day_bp
+    from api.dossier_routes import bp as dossier_bp
     from api.routes import bp as api_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
@@ -145,9 +146,10 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
-    for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
+    for blueprint in (api_bp, day_bp, dossier_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
+    import api.dossier_events  # noqa: F401  (a dossier's page follows it, issue 16)
     from api.openapi import bp as openapi_bp
     app.register_blueprint(openapi_bp)
 

@@ -39,6 +39,9 @@ SETTINGS = [
     Setting("LUOT_SOCKETS_PER_ADDRESS", "50", "Socket.IO connections one client address may hold without a staff or "
                                               "device token (phones following their ticket, public displays); the "
                                               "next one is refused at once. At least 20."),
+    Setting("LUOT_PAYMENT_WEBHOOK_SECRET", None, "Key of the HMAC-SHA256 signature a bank or gateway puts on "
+                                                 "POST /api/v1/payments/webhook (header X-Luot-Signature: sha256=…); "
+                                                 "unset: the webhook is off (404)."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -130,3 +130,48 @@ def test_fee_paid_once_cash_or_transfer(queue, open_counter):
         desk.mark_paid(CODE, "transfer")
     assert again.value.code == "already_paid"
     assert events(queue.db, ticket["id"], "dossier_paid") == [("dossier_paid", {"code": CODE, "method": "cash"})]
+
+
+def test_on_time_figures_match_hand_computed_ones(queue, open_counter, clock, db):
+    """Four CT-R02 dossiers received Friday 27/11 (due Wed 2/12), one CT-R01 (7 days: due Tue 8/12).
+
+    A ready Tue 1/12 (1 day early), returned Thu 3/12 · B ready Wed 2/12 (0) · C returned Fri 4/12 without
+    being ready (2 days late) · D never ready: overdue on 4/12 · E (CT-R01) pending, due 8/12.
+    By procedure on 4/12 over 30/11–9/12: CT-R02 dossiers 4, returned 2, on time 2 of 4 settled = 50.0 %,
+    overdue 1, median of early days (1, 0, −2) = 0; CT-R01 dossiers 1, nothing settled (None).
+    """
+    from datetime import date
+    from queueing import stats
+    clock.set_local("2026-11-27 09:00")
+    counter_id, clerk = open_counter(3)
+    codes = [f"000.00.30.H56-261127-000{n}" for n in range(1, 6)]
+    for code, procedure in zip(codes, ["CT-R02"] * 4 + ["CT-R01"]):
+        ticket = queue.issue_ticket("CA_CT").result
+        queue.call_next(counter_id, clerk)
+        queue.start(ticket["id"], counter_id, clerk)
+        queue.finish(ticket["id"], counter_id, clerk, procedure, dossier={"code": code})
+    desk = DossierDesk(queue)
+    clock.set_local("2026-12-01 10:00")
+    desk.mark_ready(codes[0])
+    clock.set_local("2026-12-02 16:00")
+    desk.mark_ready(codes[1])
+    clock.set_local("2026-12-03 09:00")
+    desk.mark_returned(codes[0])
+    clock.set_local("2026-12-04 11:00")
+    desk.mark_returned(codes[2])
+    rows = {row["key"]: row for row in stats.compute(db, "demo", queue.tz, date(2026, 11, 30), date(2026, 12, 9),
+                                                       "procedure", clock())}
+    assert {k: rows["CT-R02"][k] for k in ontime_fields()} == {
+        "dossiers": 4, "returned": 2, "on_time_pct": 50.0, "overdue_now": 1, "days_early_median": 0.0}
+    assert {k: rows["CT-R01"][k] for k in ontime_fields()} == {
+        "dossiers": 1, "returned": 0, "on_time_pct": None, "overdue_now": 0, "days_early_median": None}
+    by_counter = {row["counter_id"]: row for row in stats.compute(db, "demo", queue.tz, date(2026, 11, 30),
+                                                                  date(2026, 12, 9), "counter", clock())}
+    assert by_counter[counter_id]["dossiers"] == 5 and by_counter[counter_id]["on_time_pct"] == 50.0
+    total = stats.summary(db, "demo", queue.tz, date(2026, 11, 30), date(2026, 12, 9), clock())
+    assert (total["dossiers"], total["returned"], total["on_time_pct"]) == (5, 2, 50.0)
+
+
+def ontime_fields():
+    from queueing.stats.ontime import FIELDS
+    return FIELDS
