@@ -20,7 +20,7 @@ SCHEMAS = {
         "due_date_computed": nullable(DAY), "due_reason": nullable(string()), "phone": nullable(string()),
     }, ["key", "track_url"])]},
     "DueDossiers": obj({"day": DAY, **{name: {"type": "array", "items": ref("Dossier")}
-                                       for name in ("due_today", "overdue", "ready")}},
+                                       for name in ("due_today", "overdue", "ready", "processing")}},
                        ["day", "due_today", "overdue", "ready"]),
     "PaymentQR": obj({"code": string(), "payload": string(description="VietQR (NAPAS EMVCo) string"),
                       "amount": INTEGER, "message": string(), "bank_bin": string(), "account": string(),
@@ -52,6 +52,12 @@ def paths() -> dict:
         "/api/v1/dossiers": {"get": operation(
             "dossiers.due_dossiers", "Results due today, overdue, and ready but not collected (staff)",
             answer(ref("DueDossiers")), errors=(403,), tags=STAFF)},
+        "/api/v1/procedures/{code}/due-date": {"get": operation(
+            "dossiers.due_date_preview", "The due date (working days) and fee a dossier of this procedure received "
+            "now would get (staff)",
+            answer(obj({"procedure": string(), "due_date": nullable(DAY), "fee": nullable(INTEGER),
+                        "legal_days": nullable(INTEGER), "same_day": BOOLEAN}, ["procedure", "due_date"])),
+            errors=(403,), parameters=[CODE], tags=STAFF)},
         "/api/v1/dossiers/{code}": {"get": operation(
             "dossiers.get_dossier", "A dossier: staff by code; anyone with the receipt's ?key=",
             answer({"anyOf": [ref("Dossier"), ref("PublicDossier")]}), auth=False, parameters=[CODE, KEY],

@@ -45,6 +45,13 @@ def due_dossiers():
     return jsonify(desk().due_lists())
 
 
+@bp.get("/api/v1/procedures/<code>/due-date")
+def due_date_preview(code):
+    """The due date and fee a dossier of this procedure received now would get (the finish dialog's preview)."""
+    require(*STAFF)
+    return jsonify(desk().due_date_preview(code))
+
+
 @bp.post("/api/v1/dossiers/<code>/ready")
 def mark_ready(code):
     """The back office (a clerk or manager, or the province system with a staff token) marks the result ready."""

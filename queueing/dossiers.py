@@ -378,6 +378,16 @@ class DossierDesk:
                 "bank_bin": settings["bank_bin"], "account": settings["bank_account"],
                 "account_name": settings.get("bank_account_name") or "", "paid": row["paid_at"] is not None}
 
+    def due_date_preview(self, procedure_code) -> dict:
+        """What a dossier of this procedure received now would be due and cost (the counter's finish dialog)."""
+        row = store.one(self.db, "SELECT * FROM procedures WHERE centre_id = ? AND code = ? AND active = 1",
+                        (self.centre_id, procedure_code)) if isinstance(procedure_code, str) else None
+        if row is None:
+            raise NotFound("Không có thủ tục này (unknown procedure)", code="unknown_procedure")
+        due = due_date_for(self.db, self.centre_id, row, self.queue.clock(), self.queue.tz)
+        return {"procedure": row["code"], "due_date": due.isoformat() if due else None, "fee": row["fee_vnd"],
+                "legal_days": row["legal_days"], "same_day": bool(row["same_day"])}
+
     def sms_for_ready(self, code) -> tuple[str, str] | None:
         """(phone, text) to tell the citizen the result is ready, when they gave a phone."""
         row = self.get(code)
@@ -396,6 +406,7 @@ class DossierDesk:
                                             (today,), limit=limit),
             "ready": store.dossiers_where(self.db, self.centre_id, "d.status = 'ready'", (), order="d.ready_at, d.id",
                                           limit=limit),
+            "processing": store.dossiers_where(self.db, self.centre_id, "d.status = 'processing'", (), limit=limit),
         }
         return {"day": today, **{name: [staff_view(row, self.queue) for row in rows] for name, rows in lists.items()}}
 

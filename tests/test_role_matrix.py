@@ -172,6 +172,7 @@ ROWS = [
         "/api/v1/admin/life-events/death/deactivate", only(["admin"], ALLOWED)),
     # ---- dossiers (issue 16): staff, or the citizen with the receipt's key; the webhook only by its signature
     Row("GET", "/api/v1/dossiers", "/api/v1/dossiers", only(STAFF)),
+    Row("GET", "/api/v1/procedures/<code>/due-date", "/api/v1/procedures/CT-R02/due-date", only(STAFF)),
     Row("GET", "/api/v1/dossiers/<code>", "/api/v1/dossiers/{DC}", {**everyone(404), **{r: 200 for r in STAFF}},
         note="by code: staff; anyone else 404"),
     Row("GET", "/api/v1/dossiers/<code>", "/api/v1/dossiers/{DC}?key={DCkey}", everyone(),

@@ -16,7 +16,8 @@
   var $ = function (id) { return document.getElementById(id); };
 
   function show(screen) {
-    ["screen-home", "screen-priority", "screen-ticket", "screen-back"].forEach(function (id) { $(id).hidden = id !== screen; });
+    // every screen, flows' own included (window.LuotKiosk.flows: «Nhận kết quả», appointments)
+    document.querySelectorAll("main > .screen").forEach(function (node) { node.hidden = node.id !== screen; });
     if (screen === "screen-home" || screen === "screen-back") focusCardInput();
   }
 
@@ -154,7 +155,8 @@
 
   /* A keyboard-wedge scanner types the card's QR followed by Enter into this hidden field. */
   function focusCardInput() {
-    if (document.activeElement !== $("ask-text")) $("card-input").focus({preventScroll: true});
+    var active = document.activeElement;
+    if (active !== $("ask-text") && !(active && active.hasAttribute("data-own-input"))) $("card-input").focus({preventScroll: true});
   }
 
   $("card-input").addEventListener("keydown", function (event) {
@@ -166,6 +168,9 @@
     resetIdle();
     // A slip's QR is its tracking link (/t/<id>): the citizen is back after a no-show, not taking a number.
     if (/\/t\/[A-Za-z0-9_-]+/.test(raw) || !$("screen-back").hidden) { comeBack(raw); return; }
+    // A receipt's QR is its dossier's link (/d/<key>): the citizen comes for a result (issue 16).
+    var flows = (window.LuotKiosk || {}).flows || {};
+    if (/\/d\/[A-Za-z0-9_-]+/.test(raw) && flows.result) { flows.result(raw); return; }
     Luot.api("POST", "/citizen/check", {citizen_qr: raw}, token).then(function (response) {
       var status = $("card-status");
       if (!response.ok) {
