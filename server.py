@@ -146,6 +146,7 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
+    import kiosk.receipts  # noqa: F401  (adds the dossier receipt slip to the kiosk blueprint, issue 16)
     for blueprint in (api_bp, day_bp, dossier_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)

@@ -80,6 +80,8 @@ def test_reception_fee_ready_return_and_on_time_statistics(server):
     key = dossier["track_url"].rsplit("/", 1)[1]
     page = requests.get(f"{base}/d/{key}", timeout=10)
     assert page.status_code == 200 and CODE in page.text
+    slip = requests.get(f"{base}/d/{key}/receipt.png", timeout=10)
+    assert slip.status_code == 200 and slip.content.startswith(b"\x89PNG")
     assert requests.get(f"{base}/api/v1/dossiers/{CODE}", timeout=10).status_code == 404  # no key: no answer
     assert requests.get(f"{base}/api/v1/dossiers/{CODE}?key={key}", timeout=10).json()["status"] == "processing"
     updates, ready_heard = [], threading.Event()

@@ -185,6 +185,7 @@ ROWS = [
     Row("POST", "/api/v1/payments/webhook", "/api/v1/payments/webhook", everyone(404), body={"amount": 1},
         note="off (404) without LUOT_PAYMENT_WEBHOOK_SECRET; with it, only the signature decides"),
     Row("GET", "/d/<key>", "/d/{DCkey}", everyone()),
+    Row("GET", "/d/<key>/receipt.png", "/d/{DCkey}/receipt.png", everyone(), note="the receipt's key proves it"),
     # ---- pages (browser session; devices are anonymous there)
     Row("GET", "/kiosk", "/kiosk", everyone()),
     Row("GET", "/display", "/display", everyone()),
