@@ -203,7 +203,8 @@ def record_received(queue, ticket: dict, counter: dict, clerk_id: int, procedure
            "clerk_id": clerk_id, "received_at": now, "due_date": due.isoformat(),
            "due_date_computed": computed.isoformat() if computed else None,
            "due_reason": request.get("due_reason") if overridden or computed is None else None,
-           "fee": fee, "phone": request.get("phone"), "is_demo": int(bool(ticket.get("is_demo")))}
+           "fee": fee, "phone": request.get("phone"),
+           "is_demo": store.scalar(db, "SELECT is_demo FROM tickets WHERE id = ?", (ticket["id"],)) or 0}
     store.insert(db, "dossiers", row)
     queue._log(ticket, "dossier_received", "done", counter["id"], clerk_id,
                {"code": code, "procedure": procedure["code"], "due_date": due.isoformat(), "fee": fee}, at=now)
