@@ -86,7 +86,8 @@
   function loadServices() {
     return Luot.api("GET", "/services").then(function (response) {
       if (!response.ok) { message(response.data.error); return; }
-      services = response.data;
+      // the result-return service is taken through «Nhận kết quả» with a receipt, not as a tile (issue 16)
+      services = response.data.filter(function (service) { return service.code !== data.return_service; });
       renderServices();
       // On a holiday every service is closed for the same reason: say it once, with when it opens again.
       var holiday = services.filter(function (s) { return s.closed_reason === "holiday"; })[0];
