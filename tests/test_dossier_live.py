@@ -6,6 +6,7 @@ sends the signed notice, and the citizen's phone that follows the dossier page.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from datetime import date, datetime
@@ -124,6 +125,8 @@ def test_reception_fee_ready_return_and_on_time_statistics(server):
     assert called["id"] == back["id"] and called["dossier"]["status"] == "ready"
     returned = post(server, f"/api/v1/dossiers/{CODE}/returned", clerk)
     assert returned["status"] == "returned" and returned["on_time"] is True
+    post(server, f"/api/v1/tickets/{back['id']}/start", clerk)
+    post(server, f"/api/v1/tickets/{back['id']}/finish", clerk, {"procedure": "TKQ-01"})
     twice = requests.post(f"{base}/api/v1/tickets", json={"dossier_code": CODE}, headers=kiosk, timeout=10)
     assert (twice.status_code, twice.json()["code"]) == (409, "dossier_returned")
 
@@ -133,3 +136,31 @@ def test_reception_fee_ready_return_and_on_time_statistics(server):
     row = next(row for row in stats["rows"] if row["key"] == "CT-R02")
     assert (row["dossiers"], row["returned"], row["on_time_pct"], row["overdue_now"]) == (1, 1, 100.0, 0)
     assert stats["total"]["on_time_pct"] == 100.0
+
+
+def test_kiosk_result_flow_in_chromium(server, browser):
+    """«Nhận kết quả» at the kiosk: the code typed → a result-return ticket carrying the dossier."""
+    from playwright.sync_api import expect
+    clerk = server.login("quay3")
+    counter = counter_id(server, 3)
+    requests.post(f"{server.url}/api/v1/counters/{counter}/sign-in", headers=clerk, timeout=10)
+    code = "000.00.30.H56-261204-0077"
+    ticket = post(server, "/api/v1/tickets", server.kiosk, {"service": "CA_CT"}, expect=201)
+    post(server, f"/api/v1/counters/{counter}/call-next", clerk)
+    post(server, f"/api/v1/tickets/{ticket['id']}/start", clerk)
+    post(server, f"/api/v1/tickets/{ticket['id']}/finish", clerk, {"procedure": "CT-R02", "dossier": {"code": code}})
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/kiosk#token={server.credentials.kiosk_token}")
+        page.locator("#choice-result").click()
+        expect(page.locator("#screen-result")).to_be_visible()
+        page.locator("#result-code").fill(code.lower())
+        page.locator("#result-form button[type=submit]").click()
+        expect(page.locator("#result-number")).to_have_text(re.compile(r"^R\d{3}$"))
+        expect(page.locator("#result-status")).to_contain_text("đang giải quyết")
+    finally:
+        context.close()
+    called = post(server, f"/api/v1/counters/{counter}/call-next", clerk)["ticket"]
+    assert called["service"] == "TKQ" and called["dossier"]["code"] == code
