@@ -137,6 +137,7 @@ def create_app(config: dict | None = None) -> Flask:
                                          app.config["CLOCK"], announce=config.get("ANNOUNCE", print))
 
     from api.day_routes import bp as day_bp
+    from api.dossier_routes import bp as dossier_bp
     from api.routes import bp as api_bp
     from counter.routes import bp as counter_bp
     from display.routes import bp as display_bp
@@ -154,9 +155,11 @@ def create_app(config: dict | None = None) -> Flask:
     from queueing import voice_pack
     if greeting_sentences_vi not in voice_pack.SPOKEN_SENTENCES:  # the kiosk's greetings are recorded too
         voice_pack.SPOKEN_SENTENCES.append(greeting_sentences_vi)
-    for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
+    import kiosk.receipts  # noqa: F401  (adds the dossier receipt slip to the kiosk blueprint, issue 16)
+    for blueprint in (api_bp, day_bp, dossier_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
+    import api.dossier_events  # noqa: F401  (a dossier's page follows it, issue 16)
     from api.openapi import bp as openapi_bp
     app.register_blueprint(openapi_bp)
 

@@ -50,6 +50,11 @@ SETTINGS = [
     Setting("LUOT_HUB_TOKEN", None, "The centre's shipping token, from `python server.py hub centre add` on the hub."),
     Setting("LUOT_HUB_SHIP_EVERY_S", "2", "Seconds between a centre's shipping rounds (each sends everything new, "
                                           "in batches of 1,000)."),
+
+
+    Setting("LUOT_PAYMENT_WEBHOOK_SECRET", None, "Key of the HMAC-SHA256 signature a bank or gateway puts on "
+                                                 "POST /api/v1/payments/webhook (header X-Luot-Signature: sha256=…); "
+                                                 "unset: the webhook is off (404)."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -85,6 +85,7 @@ SCHEMAS = {
         "track_url": string(description="/t/<track_key>, the tracking page"),
         "priority": nullable(string()),
         "print": obj({"status": string(), "message": string()}),
+        "dossier": ref("PublicDossier"),
     }, ["estimated_wait_s", "track_key", "track_url", "issued_at"])]},
     "StaffReadTicket": {"allOf": [ref("PublicTicket"), obj({"priority": nullable(string())})]},
     "TabletTicket": obj({"id": string(), "number": string(), "status": STATUS}, ["id", "number", "status"],
@@ -93,6 +94,7 @@ SCHEMAS = {
         "priority": nullable(string()), "citizen_name": nullable(string()), "citizen_id_last4": nullable(string()),
         "citizen_birth_year": nullable(INTEGER), "recall_count": INTEGER, "started_at": TIME,
         "finished_at": TIME, "priority_name": nullable(string()), "dossier_number": nullable(string()),
+        "dossier": nullable(ref("Dossier")),
     }, ["citizen_name", "recall_count"])]},
     "TicketAnswer": obj({"ticket": ref("StaffTicket")}, ["ticket"]),
     "RestoredAnswer": obj({"ticket": ref("PublicTicket")}, ["ticket"]),
@@ -128,6 +130,7 @@ BODIES = {
         "priority": nullable(string(description="a priority group code")),
         "citizen_qr": nullable(string(maxLength=512, description="the ID card's QR as a scanner types it")),
         "lang": {"description": "vi or en; anything else means vi"},
+        "dossier_code": string(description="result-return service: the dossier's code or its receipt's scanned QR"),
     }, ["service"], closed=True),
     "Pause": obj({"reason": nullable(string(enum=["break", "meeting", "system", "other"],
                                             description="default break"))}, closed=True),
@@ -135,6 +138,7 @@ BODIES = {
         "procedure": string(minLength=1),
         "procedures": {"type": "array", "items": string(minLength=1), "minItems": 1},
         "dossier_number": nullable(string(maxLength=64)),
+        "dossier": ref("DossierAtFinish"),
     }, closed=True),
     "Transfer": obj({"service": string(), "counter": INTEGER}, closed=True),
     "OutOfOrder": obj({"reason": string(minLength=1)}, ["reason"], closed=True),
@@ -508,8 +512,9 @@ def served_operations(url_map) -> set[tuple[str, str]]:
 
 def build_spec(served: set[tuple[str, str]] | None = None) -> dict:
     """The OpenAPI document for the operations this server serves (all documented ones when None)."""
+    from api import dossier_openapi  # issue 16's operations, in their own module
     published = {}
-    for path, methods in paths().items():
+    for path, methods in {**paths(), **dossier_openapi.paths()}.items():
         kept = {method: spec for method, spec in methods.items() if served is None or (method, path) in served}
         if kept:
             published[path] = kept
@@ -522,7 +527,7 @@ def build_spec(served: set[tuple[str, str]] | None = None) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": published,
-        "components": {"schemas": {**SCHEMAS, **BODIES},
+        "components": {"schemas": {**SCHEMAS, **BODIES, **dossier_openapi.SCHEMAS, **dossier_openapi.BODIES},
                        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     }
 

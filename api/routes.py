@@ -56,7 +56,7 @@ def services():
 @bp.post("/tickets")
 def issue_ticket():
     principal = require("kiosk", "staff")
-    data = json_body({"service", "priority", "citizen_qr", "lang"})
+    data = json_body({"service", "priority", "citizen_qr", "lang", "dossier_code"})
     return respond(issue_for(principal, data), 201)
 
 
@@ -160,10 +160,11 @@ def no_show(ticket_id):
 
 @bp.post("/tickets/<ticket_id>/finish")
 def finish(ticket_id):
-    data = json_body({"procedure", "procedures", "dossier_number"})
+    data = json_body({"procedure", "procedures", "dossier_number", "dossier"})
     queue, principal, counter_id = _ticket_action()
     procedures = data.get("procedures", data.get("procedure"))
-    return respond(queue.finish(ticket_id, counter_id, principal.id, procedures, data.get("dossier_number")))
+    return respond(queue.finish(ticket_id, counter_id, principal.id, procedures, data.get("dossier_number"),
+                                dossier=data.get("dossier")))
 
 
 @bp.post("/tickets/<ticket_id>/transfer")

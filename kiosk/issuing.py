@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from flask import current_app
 
 from queueing.citizen import CitizenCard, InvalidCardQR, MinimisedCitizen, id_hash_key, is_elderly, minimise, parse_card_qr
-from queueing.model import Outcome, QueueError
+from queueing.dossiers import DossierDesk, public_view
+from queueing.model import Conflict, Outcome, QueueError
 from web import get_db, get_queue, now
 
 
@@ -68,11 +69,28 @@ def issue_for(principal, data: dict) -> Outcome:
     if data.get("citizen_qr") not in (None, ""):
         _, citizen = read_card(data["citizen_qr"])
     device_id = principal.id if principal.kind == "device" else None
-    outcome = queue.issue_ticket(data.get("service"), data.get("priority"), device_id=device_id,
-                                 citizen=citizen, lang=data.get("lang") or "vi")
+    dossier = return_dossier(queue, data) if data.get("dossier_code") is not None else None
+    outcome = queue.issue_ticket(data.get("service") or (dossier and queue.settings["dossier_return_service"]),
+                                 data.get("priority"), device_id=device_id, citizen=citizen,
+                                 lang=data.get("lang") or "vi", dossier_code=dossier["code"] if dossier else None)
     ticket = outcome.result
+    if dossier is not None:
+        ticket["dossier"] = public_view(dossier, queue)
     ticket["track_url"] = f"/t/{ticket['track_key']}"  # the key, never the id displays hear (issue 12)
     printing = current_app.extensions.get("luot_printing")
     if printing is not None:
         ticket["print"] = printing.ticket_issued(get_db(), queue, principal, ticket, data.get("lang") or "vi")
     return outcome
+
+
+def return_dossier(queue, data: dict) -> dict:
+    """The dossier a «Nhận kết quả» ticket comes to collect (a scanned receipt QR or a typed code), if it may."""
+    service = data.get("service") or queue.settings["dossier_return_service"]
+    if service != queue.settings["dossier_return_service"]:
+        raise QueueError("Mã hồ sơ chỉ dùng khi lấy số trả kết quả (dossier_code is for the result-return service)",
+                         code="not_return_service")
+    dossier = DossierDesk(queue).from_scan(data["dossier_code"])
+    if dossier["status"] == "returned":
+        raise Conflict(f"Hồ sơ {dossier['code']} đã được trả kết quả (result already handed over)",
+                       code="dossier_returned")
+    return dossier

@@ -39,7 +39,7 @@ def kiosk():
     return render_template("kiosk/kiosk.html", page_data={
         "lang": lang, "texts": page_texts(KIOSK_TEXTS, lang), "priority_groups": groups,
         "centre": queue.centre["name"] if lang == "vi" else (queue.centre["name_en"] or queue.centre["name"]),
-        "tz": queue.centre["timezone"]})
+        "tz": queue.centre["timezone"], "return_service": queue.settings["dossier_return_service"]})
 
 
 def ticket_for_key_or_404(track_key) -> dict:

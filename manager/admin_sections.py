@@ -291,6 +291,13 @@ SETTINGS_FIELDS = (
           "Stop issuing before closing (min, 0–240)", "number",
           hint_vi="khi dự báo số mới không kịp được gọi trước giờ đóng cửa trừ khoảng này",
           hint_en="when the forecast says a new ticket would not be called before closing minus this"),
+    Field("dossier_code_pattern", "Mẫu mã hồ sơ (biểu thức chính quy)", "Dossier code pattern (regular expression)",
+          maxlength=120, hint_vi="Mặc định: mẫu quốc gia, ví dụ 000.00.30.H56-241204-0001",
+          hint_en="Default: the national form, e.g. 000.00.30.H56-241204-0001"),
+    Field("dossier_return_service", "Mã lĩnh vực trả kết quả", "Result-return service code", maxlength=40),
+    Field("bank_bin", "Mã BIN ngân hàng nhận phí (VietQR)", "Fee account's bank BIN (VietQR)", maxlength=6),
+    Field("bank_account", "Số tài khoản nhận phí", "Fee account number", maxlength=19),
+    Field("bank_account_name", "Tên tài khoản nhận phí", "Fee account name", maxlength=120),
 )
 
 ROLE_LABELS = {"admin": ("Quản trị", "Administrator"), "manager": ("Quản lý", "Manager"),

@@ -28,6 +28,8 @@ BREAKDOWN_COLUMNS = [
     ("sla_pct", "Đạt chuẩn chờ (%)"), ("no_show_pct", "Tỷ lệ vắng (%)"), ("satisfaction_pct", "Hài lòng (%)"),
     ("ratings.3", "Rất hài lòng"), ("ratings.2", "Hài lòng"), ("ratings.1", "Không hài lòng"),
     ("procedures_per_ticket", "Thủ tục/phiếu"),
+    ("dossiers", "Hồ sơ đến hạn"), ("returned", "Đã trả kết quả"), ("on_time_pct", "Đúng hạn (%)"),
+    ("overdue_now", "Đang quá hạn"), ("days_early_median", "Sớm (+) / trễ (−) trung vị (ngày)"),
 ]
 BREAKDOWN_LABELS = {
     "service": "Lĩnh vực", "procedure": "Thủ tục", "counter": "Quầy", "clerk": "Cán bộ", "hour": "Giờ trong ngày",
@@ -74,8 +76,8 @@ def stats_rows():
     by = breakdown()
     db, centre_id, tz = centre_args()
     return jsonify({"from": date_from.isoformat(), "to": date_to.isoformat(), "by": by,
-                    "rows": stats.compute(db, centre_id, tz, date_from, date_to, by),
-                    "total": stats.summary(db, centre_id, tz, date_from, date_to)})
+                    "rows": stats.compute(db, centre_id, tz, date_from, date_to, by, now()),
+                    "total": stats.summary(db, centre_id, tz, date_from, date_to, now())})
 
 
 @bp.get("/api/v1/stats/today")
@@ -127,7 +129,7 @@ def export_table(by: str, date_from: date, date_to: date):
             for entry in journal:
                 yield [entry[k] for k in keys]
         return [JOURNAL_HEADERS.get(k, k) for k in keys], rows()
-    data = stats.compute(db, centre_id, tz, date_from, date_to, by)
+    data = stats.compute(db, centre_id, tz, date_from, date_to, by, now())
     return [label for _, label in BREAKDOWN_COLUMNS], ([cell(row, path) for path, _ in BREAKDOWN_COLUMNS] for row in data)
 
 
@@ -196,8 +198,8 @@ def history():
         date_to = local_today()
         date_from, by, error = date_to - timedelta(days=6), "service", problem.message
     db, centre_id, tz = centre_args()
-    rows = stats.compute(db, centre_id, tz, date_from, date_to, by)
+    rows = stats.compute(db, centre_id, tz, date_from, date_to, by, now())
     return render_template("manager/stats.html", user=principal, error=error, by=by, rows=rows,
                            breakdowns=BREAKDOWN_LABELS, date_from=date_from, date_to=date_to,
-                           total=stats.summary(db, centre_id, tz, date_from, date_to),
+                           total=stats.summary(db, centre_id, tz, date_from, date_to, now()),
                            page_data={"lang": lang, "charts": chart_data(db, centre_id, tz, date_from, date_to)})

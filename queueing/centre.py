@@ -52,6 +52,8 @@ def demo_configuration() -> dict:
                             **{key: p.get(key, []) for key in vocabulary.PHRASE_FIELDS}}
                            for p in field["procedures"]],
         })
+    from .dossiers import RETURN_SERVICE  # the kiosk's «Nhận kết quả» issues its tickets (issue 16)
+    services.append({**RETURN_SERVICE, "sort_order": len(services)})
     return {
         "centre": {"id": DEMO_CENTRE_ID, "name": "Trung tâm Phục vụ Hành chính công (demo)",
                    "name_en": "Public Administrative Service Centre (demo)", "timezone": DEFAULT_TIMEZONE,
@@ -60,7 +62,8 @@ def demo_configuration() -> dict:
         "priority_groups": [{"code": g["code"], "name": g["name_vi"].split(" (")[0],
                              "name_en": g["name_en"].split(" (")[0]}
                             for g in catalogue["priority_groups"] if g["code"] not in ("CAP_CUU", "HEN")],
-        "counters": [{"number": number, "name": name, "services": fields, "floor": floor}
+        "counters": [{"number": number, "name": name, "services": fields + [RETURN_SERVICE["code"]],
+                      "floor": floor}
                      for number, (name, fields, floor) in enumerate(DEMO_COUNTERS, start=1)],
         "life_events": catalogue.get("life_events", []),
     }

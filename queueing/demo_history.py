@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import accounts, stats, store
+from .dossiers import DossierDesk, add_working_days
 from .model import Conflict, QueueError, Role
 from .service import QueueService
 
@@ -38,11 +39,11 @@ DEMO_REASON = "demo_history"
 # Share of a day's tickets by service code, and service time range in minutes (unknown services
 # use their configured default service time).
 SERVICE_SHARES = {"CT": 88, "TP": 40, "CA_CT": 25, "CA_CC": 20, "DD": 12, "XD": 5, "KD": 18, "BTXH": 12,
-                  "LLTP": 12, "GT": 15, "BHXH": 15}
+                  "LLTP": 12, "GT": 15, "BHXH": 15, "TKQ": 15}
 DEFAULT_SHARE = 10
 SERVICE_MINUTES = {"CT": (3, 5), "TP": (8, 15), "CA_CT": (6, 12), "CA_CC": (5, 10), "DD": (15, 30),
                    "XD": (12, 25), "KD": (10, 20), "BTXH": (8, 15), "LLTP": (4, 8), "GT": (5, 10),
-                   "BHXH": (6, 12)}
+                   "BHXH": (6, 12), "TKQ": (1, 3)}
 # A clerk sends the citizen to the related field when the dossier needs it first.
 TRANSFER_TO = {"TP": "CT", "CT": "TP", "CA_CT": "CA_CC", "CA_CC": "CA_CT", "DD": "XD", "XD": "DD",
                "KD": "BTXH", "BTXH": "KD", "LLTP": "CT", "GT": "CT", "BHXH": "CT"}
@@ -63,6 +64,13 @@ LATE_SHARE = 0.07  # come only after one recall
 TRANSFER_SHARE = 0.03
 RATED_SHARE = 0.4
 PRIORITY_SHARE = 0.05
+# Dossiers (issue 16): receptions of a procedure with a time limit leave one; most results are ready on
+# time, a few late; most are collected within days, a few by post; fees are paid by transfer or in cash.
+DOSSIER_SHARE = 0.8
+DOSSIER_LATE_SHARE = 0.04
+DOSSIER_POSTED_SHARE = 0.1
+DOSSIER_TRANSFER_SHARE = 0.55
+DOSSIER_AGENCY = "000.00.30.H56"
 
 
 class _Clock:
@@ -108,6 +116,9 @@ class _Simulation:
         self.priorities = [row["code"] for row in store.priority_groups(db, centre_id)]
         self.totals = Counter()
         self.issued_at: dict[str, float] = {}
+        self.legal_days = {row["code"]: row["legal_days"] for row in store.procedures(db, centre_id)}
+        self.dossiers = DossierDesk(self.queue)
+        self.later_days: list = []  # (moment, action, code): dossier results on a later day
 
     # ---- one day --------------------------------------------------------------------------
 
@@ -116,6 +127,12 @@ class _Simulation:
         profile = SATURDAY_PROFILE if day.weekday() == 5 else WEEKDAY_PROFILE
         self.heap: list = []
         self.sequence = 0
+        self.dossier_sequence = 0
+        self.day = day
+        end_of_day = _local_epoch(day + timedelta(days=1), 0, self.tz)
+        for moment, action, code in [item for item in self.later_days if item[0] < end_of_day]:
+            self._at(moment, action, code)
+        self.later_days = [item for item in self.later_days if item[0] >= end_of_day]
         self.idle: set[int] = set()
         self.waiting = Counter()
         self.last_activity: dict[int, float] = {}
@@ -227,7 +244,12 @@ class _Simulation:
         self._next(counter_id)
 
     def _finish(self, counter_id: int, ticket: dict) -> None:
-        self.queue.finish(ticket["id"], counter_id, self._clerk(counter_id), self._procedures(ticket["service"]))
+        procedures = self._procedures(ticket["service"])
+        dossier = self._dossier_of(procedures)
+        finished = self.queue.finish(ticket["id"], counter_id, self._clerk(counter_id), procedures,
+                                     dossier=dossier).result
+        if dossier:
+            self._follow(finished["ticket"]["dossier"])
         self.totals["served"] += 1
         if self.rng.random() < RATED_SHARE:
             waited = self.clock.now - self.issued_at[ticket["id"]]
@@ -235,6 +257,39 @@ class _Simulation:
             weights = (15, 35, 50) if waited > 45 * 60 else (4, 24, 72)
             self._later(3, 20, "rate", ticket["id"], self.rng.choices((1, 2, 3), weights)[0])
         self._next(counter_id)
+
+    def _dossier_of(self, procedures: list[str]) -> dict | None:
+        """The dossier a reception leaves: the first procedure handled with a time limit of days, mostly."""
+        procedure = next((code for code in procedures if (self.legal_days.get(code) or 0) >= 1), None)
+        if procedure is None or self.rng.random() >= DOSSIER_SHARE:
+            return None
+        self.dossier_sequence += 1
+        return {"code": f"{DOSSIER_AGENCY}-{self.day:%y%m%d}-{self.dossier_sequence:04d}", "procedure": procedure}
+
+    def _follow(self, dossier: dict) -> None:
+        """The fee paid now; the result ready by (rarely after) its due date, then collected or posted."""
+        self.totals["dossiers"] += 1
+        if dossier["fee"]:
+            method = "transfer" if self.rng.random() < DOSSIER_TRANSFER_SHARE else "cash"
+            self.dossiers.mark_paid(dossier["code"], method)
+        due = date.fromisoformat(dossier["due_date"])
+        working = [self.day + timedelta(days=n) for n in range(1, (due - self.day).days + 1)]
+        working = [day for day in working if day.weekday() < 5] or [due]
+        ready = self.rng.choice(working[len(working) // 2:])
+        if self.rng.random() < DOSSIER_LATE_SHARE:
+            ready = add_working_days(due, self.rng.randint(1, 3), set())
+        collected = add_working_days(ready, self.rng.choice((0, 0, 1, 1, 2, 3, 5)), set())
+        self.later_days.append((_local_epoch(ready, self.rng.uniform(8 * 60, 11 * 60), self.tz), "dossier_ready",
+                                dossier["code"]))
+        self.later_days.append((_local_epoch(collected, self.rng.uniform(13 * 60 + 30, 16 * 60 + 30), self.tz),
+                                "dossier_returned", dossier["code"]))
+
+    def _dossier_ready(self, code: str) -> None:
+        self.dossiers.mark_ready(code)
+
+    def _dossier_returned(self, code: str) -> None:
+        self.dossiers.mark_returned(code, by_post=self.rng.random() < DOSSIER_POSTED_SHARE)
+        self.totals["dossiers_returned"] += 1
 
     def _rate(self, ticket_id: str, score: int) -> None:
         self.queue.rate(ticket_id, score)
@@ -355,7 +410,8 @@ def generate(db, centre_id: str, days: int, seed: int = 1, end_day: date | None 
     return {"first_day": first_day.isoformat(), "last_day": end_day.isoformat(), "days": days,
             "open_days": open_days, "tickets": totals["tickets"], "served": totals["served"],
             "no_show": totals["no_show"], "transferred": totals["transferred"], "recalls": totals["recalls"],
-            "rated": totals["rated"], "clerks_created": created,
+            "rated": totals["rated"], "dossiers": totals["dossiers"], "dossiers_returned": totals["dossiers_returned"],
+            "clerks_created": created,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -371,6 +427,7 @@ def delete_demo(db, centre_id: str) -> dict:
                                         (centre_id,)),
         }
         store.execute(db, f"DELETE FROM print_jobs WHERE ticket_id IN ({demo})", (centre_id,))
+        removed["dossiers"] = store.delete_demo_dossiers(db, centre_id)
         store.execute(db, f"UPDATE counters SET current_ticket_id = NULL WHERE current_ticket_id IN ({demo})",
                       (centre_id,))
         removed["tickets"] = store.execute(db, "DELETE FROM tickets WHERE centre_id = ? AND is_demo = 1",

@@ -6,6 +6,7 @@ import json
 
 from . import closing, events, forecast, store
 from .model import TicketStatus
+from .dossiers import staff_view as dossier_staff_view
 from .numbering import local_day
 
 
@@ -130,6 +131,9 @@ class QueueViews:
             "started_at": self.iso(row["started_at"]), "finished_at": self.iso(row["finished_at"]),
             "priority_name": row["priority_name"], "dossier_number": row["dossier_number"],
         })
+        if row["dossier_number"]:  # a reception's dossier, or the one a result-return ticket came to collect
+            dossier = store.dossier_of_ticket(self.db, row["id"])
+            answer["dossier"] = dossier_staff_view(dossier, self) if dossier else None
         return answer
 
     def counter_view(self, counter: dict) -> dict:

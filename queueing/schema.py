@@ -477,3 +477,44 @@ def voice_pack_clips(db):
                       recorded_by INTEGER,
                       PRIMARY KEY (centre_id, key)
                   ) WITHOUT ROWID""")
+
+
+@migrations(name="0012_dossiers_receipts")
+def dossiers_receipts(db):
+    """Dossiers (issue 16): what a reception produced, its due date, fee and payment, and its result's return.
+
+    The event log (`ticket_events` on the reception ticket: dossier_received, dossier_paid, dossier_ready,
+    dossier_returned) is the record; this table is the dossier's current state, to find it by code or key
+    and to list what is due. An existing demo centre gets the result-return service the kiosk's
+    «Nhận kết quả» issues tickets for.
+    """
+    db.execute("""CREATE TABLE dossiers (
+                      id INTEGER PRIMARY KEY,
+                      centre_id TEXT NOT NULL REFERENCES centres(id),
+                      code TEXT NOT NULL,
+                      key TEXT NOT NULL UNIQUE,
+                      ticket_id TEXT NOT NULL REFERENCES tickets(id),
+                      procedure_id INTEGER NOT NULL REFERENCES procedures(id),
+                      service_id INTEGER NOT NULL REFERENCES services(id),
+                      counter_id INTEGER REFERENCES counters(id),
+                      clerk_id INTEGER REFERENCES users(id),
+                      received_at REAL NOT NULL,
+                      due_date TEXT NOT NULL,
+                      due_date_computed TEXT,
+                      due_reason TEXT,
+                      fee INTEGER,
+                      paid_at REAL,
+                      paid_method TEXT CHECK (paid_method IN ('cash', 'transfer')),
+                      status TEXT NOT NULL DEFAULT 'processing'
+                          CHECK (status IN ('processing', 'ready', 'returned')),
+                      ready_at REAL,
+                      returned_at REAL,
+                      by_post INTEGER NOT NULL DEFAULT 0,
+                      phone TEXT,
+                      is_demo INTEGER NOT NULL DEFAULT 0,
+                      UNIQUE (centre_id, code)
+                  )""")
+    db.execute("CREATE INDEX dossiers_due ON dossiers (centre_id, due_date)")
+    db.execute("CREATE INDEX dossiers_open ON dossiers (centre_id, status, due_date)")
+    from .dossiers import add_return_service_to_demo
+    add_return_service_to_demo(db)

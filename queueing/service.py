@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from . import closing, corrections, forecast, store
+from . import closing, corrections, dossiers, forecast, store
 # The rooms and the tracking payload are re-exported here for the screens (api/events.py).
 from .events import (ALL, counter_changed, counter_room, queue_changed_marker, rating_recorded,  # noqa: F401
                      rating_requested, ticket_called, ticket_room, ticket_updated, tracking_view)
@@ -35,6 +35,7 @@ DEFAULT_SETTINGS = {
     "notice": "",
     "kiosk_tickets_per_minute": 30,
     "citizen_retention_days": 30,
+    **dossiers.DOSSIER_DEFAULTS,
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -190,7 +191,7 @@ class QueueService(QueueViews, CounterSessions):
     # ---- kiosk -------------------------------------------------------------------------
 
     def issue_ticket(self, service_code, priority=None, device_id=None, citizen=None, lang="vi",
-                     is_demo: bool = False) -> Outcome:
+                     is_demo: bool = False, dossier_code: str | None = None) -> Outcome:
         """Give a citizen the next number of a service; durable before it returns."""
         lang = lang if lang in ("vi", "en") else "vi"
         with store.transaction(self.db):
@@ -215,7 +216,7 @@ class QueueService(QueueViews, CounterSessions):
                 "number": format_ticket_number(service["prefix"], sequence), "service_id": service["id"],
                 "priority_group_id": priority_id, "status": TicketStatus.WAITING.value, "issued_at": now,
                 "local_hour": local_hour(now, self.tz), "queue_at": queue_at, "device_id": device_id,
-                "lang": lang, "is_demo": int(is_demo),
+                "lang": lang, "is_demo": int(is_demo), "dossier_number": dossier_code,
             }
             if citizen is not None:
                 # Not the ID number's keyed hash: nothing read it (dropped by migration 0009_keys_track_key).
@@ -226,7 +227,8 @@ class QueueService(QueueViews, CounterSessions):
             schedule = self.schedule() if priority_id is None else None
             store.insert(self.db, "tickets", row)
             store.add_ticket_event(self.db, self.centre_id, ticket_id, now, "issued", None, "waiting",
-                                   service["id"], detail={"priority": priority} if priority else None)
+                                   service["id"], detail={**({"priority": priority} if priority else {}),
+                                                          **({"dossier": dossier_code} if dossier_code else {})} or None)
             if schedule is not None:
                 schedule.add_ordinary(ticket_id, service["id"], now)
                 forecast.schedules.put(*self._schedule_key(), schedule)
@@ -384,26 +386,30 @@ class QueueService(QueueViews, CounterSessions):
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)
 
-    def finish(self, ticket_id, counter_id, clerk_id: int, procedures, dossier_number=None) -> Outcome:
-        """Close a ticket, recording which procedure(s) of its service were handled."""
+    def finish(self, ticket_id, counter_id, clerk_id: int, procedures, dossier_number=None, dossier=None) -> Outcome:
+        """Close a ticket, recording which procedure(s) of its service were handled, and the dossier it produced."""
         codes = [procedures] if isinstance(procedures, str) else procedures
         if not codes or not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes):
             raise QueueError("Hãy chọn thủ tục đã giải quyết (procedure is required)", code="procedure_required")
         if dossier_number is not None and (not isinstance(dossier_number, str) or len(dossier_number) > 64):
             raise QueueError("Số biên nhận hồ sơ không hợp lệ (bad dossier number)", code="bad_dossier_number")
+        dossier_request = dossiers.clean_request(dossier) if dossier is not None else None
         with store.transaction(self.db):
             ticket, counter = self._ticket_at_counter(ticket_id, counter_id, clerk_id)
             to_status = next_status("finish", ticket["status"])
-            procedure_ids = []
+            procedure_ids, procedure_rows = [], []
             for code in dict.fromkeys(codes):
-                row = store.one(self.db, """SELECT id FROM procedures WHERE centre_id = ? AND code = ?
+                row = store.one(self.db, """SELECT * FROM procedures WHERE centre_id = ? AND code = ?
                                             AND service_id = ? AND active = 1""",
                                 (self.centre_id, code, ticket["service_id"]))
                 if row is None:
                     raise QueueError(f"Thủ tục '{code}' không thuộc lĩnh vực của phiếu này "
                                      "(procedure does not belong to the ticket's service)", code="bad_procedure")
                 procedure_ids.append(row["id"])
+                procedure_rows.append(row)
             now = self.clock()
+            if dossier_request is not None:
+                dossier_number = dossiers.clean_code(dossier_request["code"], self.settings["dossier_code_pattern"])
             store.execute(self.db, "UPDATE tickets SET status = ?, finished_at = ?, dossier_number = ? WHERE id = ?",
                           (to_status.value, now, dossier_number or None, ticket["id"]))
             for procedure_id in procedure_ids:
@@ -411,10 +417,16 @@ class QueueService(QueueViews, CounterSessions):
                                                             "counter_id": counter["id"], "clerk_id": clerk_id})
             self._log(ticket, "finished", to_status.value, counter["id"], clerk_id,
                       {"procedures": list(dict.fromkeys(codes))}, at=now)
+            received = None
+            if dossier_request is not None:  # after `finished`: the dossier is what the finished reception produced
+                received = dossiers.record_received(self, {**ticket, "status": to_status.value}, counter, clerk_id,
+                                                    procedure_rows, dossier_request, now)
             store.execute(self.db, "UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter["id"],))
             events = (self._ticket_events(ticket["id"]) + self._counter_events(counter["id"])
                       + [rating_requested(ticket, counter["id"])])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
+            if received is not None:
+                result["ticket"]["dossier"] = received
         return Outcome(result, events)
 
     def transfer(self, ticket_id, counter_id, clerk_id: int, service=None, to_counter=None) -> Outcome:

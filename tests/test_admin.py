@@ -353,7 +353,7 @@ def test_export_import_round_trip_is_identical(db):
     exported = admin.export_configuration(db, CENTRE)
     assert {"centre", "services", "priority_groups", "counters", "holidays", "life_events",
             "vocabulary"} == set(exported)
-    assert exported["services"][0]["procedures"] and exported["counters"][0]["services"] == ["TP", "CT"]
+    assert exported["services"][0]["procedures"] and exported["counters"][0]["services"] == ["TP", "CT", "TKQ"]
     # The assistant's vocabulary travels with the file (issue 13).
     assert len(exported["services"][0]["procedures"][0]["phrasings"]) >= 10
     assert exported["life_events"][1]["code"] == "death"

@@ -95,6 +95,20 @@ def test_history_is_real_event_log_and_leaves_the_live_centre_as_it_was(history)
     assert store.scalar(db, "PRAGMA synchronous") == 2  # FULL again after the generator's NORMAL
 
 
+def test_history_includes_dossiers_on_time_mostly(history):
+    """Receptions leave dossiers, paid in cash or by transfer, mostly ready by their due date (issue 16)."""
+    db, result = history
+    kinds = {row["kind"] for row in store.all_rows(db, "SELECT DISTINCT kind FROM ticket_events")}
+    assert {"dossier_received", "dossier_paid", "dossier_ready", "dossier_returned"} <= kinds
+    assert result["dossiers"] == store.scalar(db, "SELECT COUNT(*) FROM dossiers WHERE is_demo = 1") > 50
+    assert {row["paid_method"] for row in store.all_rows(db, "SELECT DISTINCT paid_method FROM dossiers "
+                                                             "WHERE paid_method IS NOT NULL")} == {"cash", "transfer"}
+    total = stats.summary(db, CENTRE, VN, FIRST, LAST, now=demo_history._local_epoch(LAST, 20 * 60, VN))
+    assert total["dossiers"] > 0 and 85 <= total["on_time_pct"] <= 100
+    procedures = stats.compute(db, CENTRE, VN, FIRST, LAST, "procedure")
+    assert sum(row["dossiers"] for row in procedures) == total["dossiers"]
+
+
 def test_generating_again_is_refused_and_replace_makes_the_same_history(demo_database, tmp_path):
     db = copy(demo_database, tmp_path)
     first = demo_history.generate(db, CENTRE, 3, seed=5, end_day=date(2026, 3, 4), daily_tickets=40)
@@ -162,7 +176,7 @@ def test_delete_demo_removes_exactly_the_demo_rows(db):
     assert stats.summary(db, CENTRE, VN, date(2026, 3, 3), date(2026, 3, 6))["issued"] == 0
     assert stats.summary(db, CENTRE, VN, date(2026, 3, 20), date(2026, 3, 20)) == real_day
     assert demo_history.delete_demo(db, CENTRE) == {"events": 0, "procedures": 0, "tickets": 0, "sequences": 0,
-                                                    "counter_events": 0}
+                                                    "counter_events": 0, "dossiers": 0}
     # The numbers of the emptied days start again at 001.
     clock["now"] = local("2026-03-05 10:00")
     assert queue.issue_ticket("TP").result["number"] == "A001"

@@ -25,7 +25,7 @@ RULES = {
     # Known exception, to be moved (issue 14): api/events.py and api/routes.py reach into the kiosk
     # blueprint for issuing and printing.
     "api": (SCREEN_MAY | {"sockets", "printers.protocol", "kiosk.issuing", "kiosk.printing"}, {"escpos", "pyttsx3"}),
-    "kiosk": (SCREEN_MAY | {"printers.protocol", "printers.slip", "printers.spooler"}, {"pyttsx3"}),
+    "kiosk": (SCREEN_MAY | {"printers.protocol", "printers.slip", "printers.receipt", "printers.spooler"}, {"pyttsx3"}),
     "counter": (SCREEN_MAY, {"escpos", "pyttsx3"}),
     # display/announcer.py owns the TTS engine, in a real OS thread when the server runs on gevent
     "display": (SCREEN_MAY | {"sockets"}, {"escpos"}),

@@ -27,6 +27,7 @@ MANAGERS = ["manager", "admin"]
 ALLOWED = "allowed"  # any answer but 401/403 (and no 5xx): the body's details belong to other tests
 CARD = "038155000003|171234567|LÊ VĂN CƯỜNG|15071955|Nam|Xã Hải Long, Tỉnh Thanh Hóa|20042021"
 CSRF = "matrix-csrf-token"
+DOSSIER_CODE = "000.00.30.H56-261124-0001"
 
 
 def only(allowed, ok=200, **overrides) -> dict:
@@ -177,6 +178,24 @@ ROWS = [
     Row("GET", "/api/v1/admin/voice-pack/<key>/sample", "/api/v1/admin/voice-pack/hai/sample", only(["admin"])),
     Row("GET", "/api/v1/admin/voice-pack/export", "/api/v1/admin/voice-pack/export", only(["admin"])),
     Row("POST", "/api/v1/admin/voice-pack/import", "/api/v1/admin/voice-pack/import", only(["admin"], ALLOWED)),
+
+
+    # ---- dossiers (issue 16): staff, or the citizen with the receipt's key; the webhook only by its signature
+    Row("GET", "/api/v1/dossiers", "/api/v1/dossiers", only(STAFF)),
+    Row("GET", "/api/v1/procedures/<code>/due-date", "/api/v1/procedures/CT-R02/due-date", only(STAFF)),
+    Row("GET", "/api/v1/dossiers/<code>", "/api/v1/dossiers/{DC}", {**everyone(404), **{r: 200 for r in STAFF}},
+        note="by code: staff; anyone else 404"),
+    Row("GET", "/api/v1/dossiers/<code>", "/api/v1/dossiers/{DC}?key={DCkey}", everyone(),
+        note="with the receipt's key: anyone"),
+    Row("POST", "/api/v1/dossiers/<code>/ready", "/api/v1/dossiers/{DC}/ready", only(STAFF)),
+    Row("POST", "/api/v1/dossiers/<code>/returned", "/api/v1/dossiers/{DC}/returned", only(STAFF)),
+    Row("POST", "/api/v1/dossiers/<code>/paid", "/api/v1/dossiers/{DC}/paid", only(STAFF), body={"method": "cash"}),
+    Row("GET", "/api/v1/dossiers/<code>/payment-qr", "/api/v1/dossiers/{DC}/payment-qr", only(STAFF, 409),
+        note="409 until the centre sets its bank account"),
+    Row("POST", "/api/v1/payments/webhook", "/api/v1/payments/webhook", everyone(404), body={"amount": 1},
+        note="off (404) without LUOT_PAYMENT_WEBHOOK_SECRET; with it, only the signature decides"),
+    Row("GET", "/d/<key>", "/d/{DCkey}", everyone()),
+    Row("GET", "/d/<key>/receipt.png", "/d/{DCkey}/receipt.png", everyone(), note="the receipt's key proves it"),
     # ---- pages (browser session; devices are anonymous there)
     Row("GET", "/kiosk", "/kiosk", everyone()),
     Row("GET", "/display", "/display", everyone()),
@@ -305,7 +324,9 @@ def world(tmp_path_factory, app_instance_template):
     queue.sign_in(1, users["clerk1"])
     queue.call_next(1, users["clerk1"])
     queue.start(done["id"], 1, users["clerk1"])
-    queue.finish(done["id"], 1, users["clerk1"], ["TP-01"])
+    # its dossier (issue 16): due today, a fee to pay, followed by the receipt's key
+    receipt = queue.finish(done["id"], 1, users["clerk1"], ["TP-01"],
+                           dossier={"code": DOSSIER_CODE, "fee": 20000}).result["ticket"]["dossier"]
     from queueing.citizen import minimise, parse_card_qr
     called = queue.issue_ticket("TP", citizen=minimise(parse_card_qr(CARD), b"k" * 32)).result
     queue.call_next(1, users["clerk1"])
@@ -318,7 +339,7 @@ def world(tmp_path_factory, app_instance_template):
                                         "slip": "{}", "created_at": now, "updated_at": now})
     configuration = admin.export_configuration(db, centre.DEMO_CENTRE_ID)
     ids = {"D": done["id"], "T1": called["id"], "W1": waiting[0]["id"], "W2": waiting[1]["id"],
-           "Dkey": done["track_key"], "W1key": waiting[0]["track_key"],
+           "Dkey": done["track_key"], "W1key": waiting[0]["track_key"], "DC": DOSSIER_CODE, "DCkey": receipt["key"],
            "spare": store.scalar(db, "SELECT id FROM devices WHERE name = 'Màn hình dự phòng'"),
            "quay6": clerk_id(db, 6), **users, "configuration": configuration}
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -401,6 +422,7 @@ def test_http_role_matrix(world, row):
 SOCKET_EVENTS = {
     # event: (payload, roles allowed) — the others get {"code": "forbidden"} and change nothing
     "track": (lambda world: world.ids["W1key"], ROLES),  # by key; by id: test_track_by_id_is_for_staff_only
+    "track_dossier": (lambda world: world.ids["DCkey"], ROLES),  # the receipt's key proves the dossier
     "watch_counter": (lambda world: 1, ["tablet", "clerk1", "manager", "admin"]),
     "printer_ready": (lambda world: {"printer": "agent", "width": 576}, ["printer"]),
     "print_result": (lambda world: {"job_id": "job-1", "ok": True, "error": None}, ["printer"]),

@@ -150,6 +150,7 @@ def test_a_password_change_ends_existing_sessions(app, client, api):
 CSRF_EXEMPT = {
     "api.login": "answers a bearer token in the body; sets no cookie and changes no session",
     "kiosk.ask": "reads only (a rate limit per address)",
+    "dossiers.payment_webhook": "no session: a bank's call, proven by the HMAC signature of its body (off without a secret)",
 }
 
 

@@ -8,6 +8,7 @@ from .. import store, voice_pack
 from ..alerts import ALERT_DEFAULTS
 from ..closing import DAY_END_DEFAULTS
 from ..corrections import RESTORE_PLACES, current_setting_names
+from ..dossiers import DOSSIER_DEFAULTS, DOSSIER_SETTING_LABELS, clean_dossier_setting
 from ..model import Event, Outcome, QueueError
 from ..service import DEFAULT_SETTINGS
 from ..speech_vi import VIETNAMESE_VOICES as VOICES, validate_template
@@ -32,6 +33,7 @@ SETTING_LABELS = {
     "alert_waiting_count": "Cảnh báo khi số người chờ vượt quá",
     "cutoff_margin_minutes": "Ngừng cấp số trước giờ đóng cửa (phút)",
     "name": "Tên trung tâm", "name_en": "Tên trung tâm (tiếng Anh)", "timezone": "Múi giờ",
+    **DOSSIER_SETTING_LABELS,
 }
 
 
@@ -45,6 +47,11 @@ def clean_setting(key: str, value):
               "cutoff_margin_minutes": (0, 240)}
     if key in ranges:
         return _int(value, key, label, minimum=ranges[key][0], maximum=ranges[key][1])
+    if key in DOSSIER_DEFAULTS:
+        try:
+            return clean_dossier_setting(key, value, DOSSIER_SETTING_LABELS[key])
+        except ValueError as error:
+            raise ValidationError(str(error), field=key, code="bad_setting") from None
     if key == "language":
         if value not in ("vi", "en"):
             raise ValidationError(f"{label} phải là vi hoặc en, không phải «{value}» (language must be vi or en)",

@@ -1,12 +1,14 @@
 """Reports: a breakdown's rows, the range's summary, today's headline figures, charts and the ticket journal."""
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from datetime import date, datetime, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from .. import store
+from . import ontime
 from ..model import QueueError, epoch_to_iso
 from .daily import _build, _check_range, _days, _gather, _snapshot
 from .quantiles import describe_runs
@@ -72,8 +74,10 @@ def day_label(day: date) -> str:
     return f"{day:%d/%m/%Y} ({WEEKDAY_SHORT[day.weekday()]})"
 
 
-def compute(db, centre_id: str, tz: ZoneInfo, date_from: date, date_to: date, by: str) -> list[dict]:
-    """One row of figures per key of a breakdown (see the module docstring for every definition)."""
+def compute(db, centre_id: str, tz: ZoneInfo, date_from: date, date_to: date, by: str,
+            now: float | None = None) -> list[dict]:
+    """One row of figures per key of a breakdown (see the module docstring for every definition); procedure,
+    service, counter and clerk rows also carry the on-time figures of the dossiers due in the range (ontime.py)."""
     if by not in BREAKDOWNS:
         raise QueueError(f"Cách nhóm không hợp lệ; chọn một trong: {', '.join(BREAKDOWNS)} (unknown breakdown)",
                          code="bad_breakdown")
@@ -89,28 +93,33 @@ def compute(db, centre_id: str, tz: ZoneInfo, date_from: date, date_to: date, by
     names = _Names(db, centre_id)
     rows = []
 
-    def row(key, label, tally, counts_issued=True, **extra):
+    on_time = ontime.by_dimension(db, centre_id, tz, date_from, date_to, by, now or time.time()) \
+        if by in ontime.DIMENSIONS else None
+
+    def row(key, label, tally, counts_issued=True, group_id=None, **extra):
         rows.append({"key": key, "label": label, **extra, **_figures(tally or Tally(), counts_issued)})
+        if on_time is not None:
+            rows[-1].update(on_time.get(group_id) or ontime.empty())
 
     if by == "service":
         for service in names.services:
-            if service["active"] or service["id"] in merged:
-                row(service["code"], service["name"], merged.get(service["id"]))
+            if service["active"] or service["id"] in merged or service["id"] in (on_time or {}):
+                row(service["code"], service["name"], merged.get(service["id"]), group_id=service["id"])
     elif by == "procedure":
         for procedure in names.procedures:
-            if procedure["active"] or procedure["id"] in merged:
+            if procedure["active"] or procedure["id"] in merged or procedure["id"] in (on_time or {}):
                 row(procedure["code"], procedure["name"], merged.get(procedure["id"]), counts_issued=False,
-                    service=procedure["service_code"])
+                    group_id=procedure["id"], service=procedure["service_code"])
     elif by == "counter":
         for counter in names.counters:
-            if counter["active"] or counter["id"] in merged:
+            if counter["active"] or counter["id"] in merged or counter["id"] in (on_time or {}):
                 row(counter["number"], counter_label(counter["number"], counter["name"]), merged.get(counter["id"]),
-                    counts_issued=False, counter_id=counter["id"])
+                    counts_issued=False, group_id=counter["id"], counter_id=counter["id"])
     elif by == "clerk":
         for user in names.clerks:
-            if (user["active"] and user["role"] == "clerk") or user["id"] in merged:
+            if (user["active"] and user["role"] == "clerk") or user["id"] in merged or user["id"] in (on_time or {}):
                 row(user["username"], user["display_name"] or user["username"], merged.get(user["id"]),
-                    counts_issued=False, user_id=user["id"])
+                    counts_issued=False, group_id=user["id"], user_id=user["id"])
     elif by == "hour":
         for hour in range(24):
             row(hour, hour_label(hour), merged.get(hour))
@@ -130,11 +139,12 @@ def _total(db, centre_id, tz, date_from, date_to) -> Tally:
     return merged.get(DAY_KEY) or Tally()
 
 
-def summary(db, centre_id: str, tz: ZoneInfo, date_from: date, date_to: date) -> dict:
-    """The whole range's figures in one row, with the same fields as a breakdown row."""
+def summary(db, centre_id: str, tz: ZoneInfo, date_from: date, date_to: date, now: float | None = None) -> dict:
+    """The whole range's figures in one row, with the same fields as a breakdown row, and its dossiers' on-time figures."""
     _check_range(date_from, date_to)
+    on_time = ontime.by_dimension(db, centre_id, tz, date_from, date_to, None, now or time.time())
     return {"key": "all", "label": "Tổng cộng", "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
-            **_figures(_total(db, centre_id, tz, date_from, date_to), True)}
+            **_figures(_total(db, centre_id, tz, date_from, date_to), True), **(on_time.get(None) or ontime.empty())}
 
 
 def today_kpis(db, centre_id: str, tz: ZoneInfo, now_epoch: float) -> dict:

@@ -99,6 +99,7 @@
     $("btn-transfer").disabled = !ticket;
     $("btn-priority").disabled = !ticket;
     $("pause-label").textContent = snapshot.state === "paused" ? T.resume : T.pause;
+    if (window.LuotCounterDossier) LuotCounterDossier.current(ticket);
     if (snapshot.services) renderQueue(snapshot.services);
     clearInterval(timer);
     var since = status === "serving" ? ticket.started_at : (status === "called" ? ticket.called_at : null);
@@ -196,7 +197,7 @@
     });
     $("finish-number").textContent = state.current.number;
     $("procedure-filter").value = "";
-    $("dossier-number").value = "";
+    if (window.LuotCounterDossier) LuotCounterDossier.open(state.current);
     dialogError("finish-error", "");
     $("finish-dialog").showModal();
     $("procedure-filter").focus();
@@ -220,10 +221,13 @@
     }
     if (!codes.length) { dialogError("finish-error", T.choose_procedure_first); return; }
     var body = {procedures: codes};
-    var dossier = $("dossier-number").value.trim();
-    if (dossier) body.dossier_number = dossier;
+    var dossier = window.LuotCounterDossier ? LuotCounterDossier.finishBody(codes) : {};
+    if (dossier.error) { dialogError("finish-error", dossier.error); return; }
+    if (dossier.dossier) body.dossier = dossier.dossier;
     $("finish-dialog").close();
-    act("POST", ticketPath("finish"), body);
+    act("POST", ticketPath("finish"), body).then(function (response) {
+      if (response && response.ok && window.LuotCounterDossier) LuotCounterDossier.finished(response.data.ticket);
+    });
   }
 
   $("finish-form").addEventListener("submit", function (event) { event.preventDefault(); submitFinish(); });

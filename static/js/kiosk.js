@@ -120,7 +120,8 @@
   function loadServices() {
     return Luot.api("GET", "/services").then(function (response) {
       if (!response.ok) { message(response.data.error); return; }
-      services = response.data;
+      // the result-return service is taken through «Nhận kết quả» with a receipt, not as a tile (issue 16)
+      services = response.data.filter(function (service) { return service.code !== data.return_service; });
       renderServices();
       // On a holiday every service is closed for the same reason: say it once, with when it opens again.
       var holiday = services.filter(function (s) { return s.closed_reason === "holiday"; })[0];
@@ -190,7 +191,8 @@
 
   /* A keyboard-wedge scanner types the card's QR followed by Enter into this hidden field. */
   function focusCardInput() {
-    if (document.activeElement !== $("ask-text")) $("card-input").focus({preventScroll: true});
+    var active = document.activeElement;
+    if (active !== $("ask-text") && !(active && active.hasAttribute("data-own-input"))) $("card-input").focus({preventScroll: true});
   }
 
   $("card-input").addEventListener("keydown", function (event) {
@@ -202,6 +204,9 @@
     resetIdle();
     // A slip's QR is its tracking link (/t/<id>): the citizen is back after a no-show, not taking a number.
     if (/\/t\/[A-Za-z0-9_-]+/.test(raw) || !$("screen-back").hidden) { comeBack(raw); return; }
+    // A receipt's QR is its dossier's link (/d/<key>): the citizen comes for a result (issue 16).
+    var flows = (window.LuotKiosk || {}).flows || {};
+    if (/\/d\/[A-Za-z0-9_-]+/.test(raw) && flows.result) { flows.result(raw); return; }
     Luot.api("POST", "/citizen/check", {citizen_qr: raw}, token).then(function (response) {
       var status = $("card-status");
       if (!response.ok) {
