@@ -134,6 +134,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["CENTRE_ID"] = initialise(database, folder, config.get("CENTRE_FILE") or setting("LUOT_CENTRE"),
                                          app.config["CLOCK"], announce=config.get("ANNOUNCE", print))
 
+    from api.appointment_routes import bp as appointments_bp
     from api.day_routes import bp as day_bp
     from api.routes import bp as api_bp
     from counter.routes import bp as counter_bp
@@ -145,7 +146,7 @@ def create_app(config: dict | None = None) -> Flask:
     from manager.admin_routes import api_bp as admin_api_bp, bp as admin_bp
     import manager.holiday_routes  # noqa: F401  (adds the holiday calendar pages to the admin blueprint)
     import manager.vocab_routes  # noqa: F401  (adds the assistant vocabulary page and API to the admin blueprints)
-    for blueprint in (api_bp, day_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
+    for blueprint in (api_bp, day_bp, appointments_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
     from api.openapi import bp as openapi_bp

@@ -95,6 +95,7 @@ def purge_citizen_data(db, centre_id: str, now: float, retention_days: int | Non
             db, f"""UPDATE tickets SET {erase} WHERE centre_id = ? AND issued_at < ?
                     AND status NOT IN ({open_marks}) AND ({has_data})""",
             (centre_id, cutoff, *OPEN_STATUSES))
+        count += store.erase_appointment_citizen_data(db, centre_id, cutoff)  # bookings' name and phone (issue 15)
         if count:
             audit.record(db, centre_id, now, ACTION_CITIZEN_PURGED,
                          detail={"tickets": count, "retention_days": retention_days,

@@ -1,0 +1,174 @@
+"""Appointments (issue 15): slots, booking rules, check-in window, the fair merge in the call policy and
+the forecast, missed bookings and retention, and the HTTP API."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from queueing import appointments, holidays, maintenance, store
+from queueing.forecast import CounterNow, HandlingTimes, WaitingTicket, simulate
+from queueing.model import Conflict, NotFound, QueueError
+from queueing.policy import QueueHeads, choose_next
+from tests.conftest import VN, rows
+
+TEN_MINUTES = HandlingTimes(600.0, 0.0)
+
+
+def local(text: str) -> str:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN).isoformat()
+
+
+def booking(queue, start="2026-11-24 09:00", phone="0912345678", service="TP", **extra):
+    return appointments.book(queue, {"service": service, "start": local(start), "name": "Nguyễn Văn An",
+                                     "phone": phone, **extra}).result
+
+
+def test_demo_centre_lists_todays_quarter_hour_slots_with_two_places(queue, clock):
+    slots = appointments.free_slots(queue, "TP", "2026-11-24")
+    # 08:00 now: the 08:00 slot has begun, so 08:15 … 23:45 remain.
+    assert slots[0] == {"start": local("2026-11-24 08:15"), "end": local("2026-11-24 08:30"), "free": 2}
+    assert slots[-1]["start"] == local("2026-11-24 23:45")
+    assert len(slots) == 63
+    booking(queue, "2026-11-24 08:15")
+    assert appointments.free_slots(queue, "TP", "2026-11-24")[0]["free"] == 1
+
+
+def test_booking_rules_one_per_phone_full_slot_past_and_holiday(queue, db, clock):
+    first = booking(queue)
+    assert first["status"] == "booked" and len(first["code"]) == 8 and first["manage_url"] == f"/book/{first['code']}"
+    with pytest.raises(Conflict) as same_phone:
+        booking(queue, "2026-11-24 15:00", phone="+84 912 345 678")
+    assert same_phone.value.code == "already_booked"
+    booking(queue, "2026-11-25 09:00")  # another day is fine, and so is another service
+    booking(queue, phone="0912345678", service=store.scalar(db, "SELECT code FROM services WHERE code != 'TP' LIMIT 1"))
+    booking(queue, phone="0987654321")
+    with pytest.raises(Conflict) as full:
+        booking(queue, phone="0911111111")
+    assert full.value.code == "slot_full"
+    with pytest.raises(QueueError) as past:
+        booking(queue, "2026-11-24 07:45", phone="0911111111")
+    assert past.value.code == "slot_past"
+    with pytest.raises(QueueError) as bad_phone:
+        booking(queue, "2026-11-24 10:00", phone="12345")
+    assert bad_phone.value.code == "bad_phone"
+    with pytest.raises(QueueError) as off_grid:
+        booking(queue, "2026-11-24 10:05", phone="0911111111")
+    assert off_grid.value.code == "no_such_slot"
+    holidays.add_holiday(db, queue.centre_id, None, {"date": "2026-11-26", "name": "Nghỉ"})
+    assert appointments.free_slots(queue, "TP", "2026-11-26") == []
+
+
+def test_cancel_frees_the_place_and_move_keeps_the_rules(queue):
+    first = booking(queue)
+    booking(queue, phone="0987654321")
+    assert appointments.cancel(queue, first["code"].lower()).result["status"] == "cancelled"
+    with pytest.raises(Conflict):
+        appointments.cancel(queue, first["code"])
+    third = booking(queue, phone="0911111111")  # the cancelled place is free again
+    moved = appointments.move(queue, third["code"], local("2026-11-24 10:00")).result
+    assert moved["start"] == local("2026-11-24 10:00")
+    with pytest.raises(NotFound):
+        appointments.find(queue, "ZZZZZZZZ")
+
+
+def test_check_in_window_and_missed(queue, clock):
+    early = booking(queue, "2026-11-24 09:00")
+    with pytest.raises(Conflict) as too_early:
+        appointments.check_in(queue, early["code"])
+    assert too_early.value.code == "too_early" and "08:30" in too_early.value.message
+    clock.set_local("2026-11-24 08:30")
+    ticket = appointments.check_in(queue, early["code"]).result
+    assert ticket["status"] == "waiting" and ticket["appointment"]["status"] == "checked_in"
+    assert store.one(queue.db, "SELECT channel FROM tickets WHERE id = ?", (ticket["id"],))["channel"] == "appointment"
+    with pytest.raises(Conflict) as twice:
+        appointments.check_in(queue, early["code"])
+    assert twice.value.code == "already_checked_in"
+    late = booking(queue, "2026-11-24 09:00", phone="0987654321")
+    clock.set_local("2026-11-24 09:16")
+    with pytest.raises(Conflict) as too_late:
+        appointments.check_in(queue, late["code"])
+    assert too_late.value.code == "too_late"
+    assert appointments.mark_missed(queue) == 1
+    assert appointments.find(queue, late["code"])["status"] == "missed"
+
+
+def test_policy_puts_a_begun_appointment_before_ordinary_tickets_with_a_ratio():
+    heads = QueueHeads("P", "N", "A")
+    assert choose_next(QueueHeads(None, "N", "A"), 0, 0) == "A"
+    assert choose_next(QueueHeads(None, "N", "A"), 0, 0, 2, 2) == "N"  # two in a row: an ordinary one now
+    assert choose_next(heads, 0, 0, 0, 2) == "P"  # priority groups still first
+    assert choose_next(heads, 1, 1, 0, 2) == "A"
+    assert choose_next(QueueHeads(None, None, "A"), 0, 0, 9, 1) == "A"
+
+
+def test_forecast_calls_the_appointment_when_its_slot_begins():
+    counters = [CounterNow(1, frozenset({1}), 0.0)]
+    tickets = [WaitingTicket("o1", 1, False), WaitingTicket("o2", 1, False), WaitingTicket("o3", 1, False),
+               WaitingTicket("a1", 1, False, appointment_from=300.0)]
+    schedule = simulate(0.0, counters, tickets, {1: TEN_MINUTES}, 0)
+    # o1 at 0; at 600 the appointment's slot (300) has begun: it goes before o2 and o3.
+    assert [schedule.calls[t].at for t in ("o1", "a1", "o2", "o3")] == [0.0, 600.0, 1200.0, 1800.0]
+    ratio_one = simulate(0.0, [CounterNow(1, frozenset({1}), 0.0)], tickets + [
+        WaitingTicket("a2", 1, False, appointment_from=300.0)], {1: TEN_MINUTES}, 0, appointment_ratio=1)
+    assert [ratio_one.calls[t].at for t in ("o1", "a1", "o2", "a2", "o3")] == [0.0, 600.0, 1200.0, 1800.0, 2400.0]
+
+
+def test_checked_in_appointment_is_called_before_earlier_ordinary_tickets_once_its_slot_begins(
+        queue, clock, open_counter):
+    code = booking(queue, "2026-11-24 08:30")["code"]
+    counter, clerk = open_counter(1)
+    earlier = [queue.issue_ticket("TP").result for _ in range(3)]
+    clock.advance(60)
+    ticket = appointments.check_in(queue, code).result
+    # The forecast: the counter would reach it by order only after the two others still ahead at 08:30.
+    assert queue.public_ticket(store.ticket_row(queue.db, ticket["id"]))["position"] == 3
+    # Before 08:30 the appointment waits like anyone: the oldest ordinary ticket is called.
+    assert queue.call_next(counter, clerk).result["ticket"]["id"] == earlier[0]["id"]
+    queue.no_show(earlier[0]["id"], counter, clerk)
+    clock.set_local("2026-11-24 08:30")
+    assert queue.public_ticket(store.ticket_row(queue.db, ticket["id"]))["position"] == 0  # first now
+    called = queue.call_next(counter, clerk).result["ticket"]
+    assert called["id"] == ticket["id"] and called["channel"] == "appointment"
+    issued = rows_of(queue, "SELECT detail FROM ticket_events WHERE ticket_id = ? AND kind = 'issued'", ticket["id"])
+    assert '"channel":"appointment"' in issued[0]["detail"]
+
+
+def rows_of(queue, sql, *params):
+    return store.all_rows(queue.db, sql, params)
+
+
+def test_retention_purge_erases_a_past_bookings_name_and_phone(queue, db, clock):
+    code = booking(queue, "2026-11-24 09:00")["code"]
+    appointments.cancel(queue, code)
+    clock.advance(40 * 86400)
+    maintenance.purge_citizen_data(db, queue.centre_id, clock(), 30)
+    row = appointments.find(queue, code)
+    assert row["name"] is None and row["phone"] is None
+
+
+# ---- HTTP -------------------------------------------------------------------------------------
+
+def test_api_book_read_check_in_cancel(client, api, clock):
+    slots = client.get("/api/v1/appointments/slots?service=TP&date=2026-11-24").json
+    start = slots[1]["start"]
+    body = {"service": "TP", "start": start, "name": "Trần Thị Bình", "phone": "0912345678"}
+    booked = client.post("/api/v1/appointments", json=body)
+    assert booked.status_code == 201 and booked.json["status"] == "booked"
+    again = client.post("/api/v1/appointments", json={**body, "start": slots[5]["start"]})
+    assert again.status_code == 409 and again.json["code"] == "already_booked"
+    assert client.post("/api/v1/appointments", json={**body, "phone": "abc"}).status_code == 400
+    code = booked.json["code"]
+    assert client.get(f"/api/v1/appointments/{code}").json["phone"] == "*******678"
+    assert client.get("/api/v1/appointments/nonsense").status_code == 404
+    assert client.post(f"/api/v1/appointments/{code}/check-in").status_code == 401
+    clock.set_local("2026-11-24 08:30")
+    checked = client.post(f"/api/v1/appointments/{code}/check-in", json={}, headers=api.headers())
+    assert checked.status_code == 201, checked.json
+    assert checked.json["appointment"]["status"] == "checked_in" and checked.json["track_url"].startswith("/t/")
+    other = client.post("/api/v1/appointments", json={**body, "start": slots[5]["start"], "phone": "0987654321"}).json["code"]
+    assert client.delete(f"/api/v1/appointments/{other}").json["status"] == "cancelled"
+    assert client.get("/api/v1/appointments/slots?service=TP&date=bad").status_code == 400
+    assert rows(client.application, "SELECT status FROM appointments WHERE code = ?", (other,))[0]["status"] == "cancelled"
+    monitor = client.get("/api/v1/appointments", headers=api.headers("admin")).json
+    assert monitor["slots"][0]["services"]["TP"]["checked_in"] == 1
