@@ -459,8 +459,9 @@ def served_operations(url_map) -> set[tuple[str, str]]:
 
 def build_spec(served: set[tuple[str, str]] | None = None) -> dict:
     """The OpenAPI document for the operations this server serves (all documented ones when None)."""
+    from api import openapi_appointments
     published = {}
-    for path, methods in paths().items():
+    for path, methods in {**paths(), **openapi_appointments.paths()}.items():
         kept = {method: spec for method, spec in methods.items() if served is None or (method, path) in served}
         if kept:
             published[path] = kept
@@ -473,7 +474,8 @@ def build_spec(served: set[tuple[str, str]] | None = None) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": published,
-        "components": {"schemas": {**SCHEMAS, **BODIES},
+        "components": {"schemas": {**SCHEMAS, **BODIES, **openapi_appointments.SCHEMAS,
+                                   **openapi_appointments.BODIES},
                        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     }
 

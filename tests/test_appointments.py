@@ -172,3 +172,21 @@ def test_api_book_read_check_in_cancel(client, api, clock):
     assert rows(client.application, "SELECT status FROM appointments WHERE code = ?", (other,))[0]["status"] == "cancelled"
     monitor = client.get("/api/v1/appointments", headers=api.headers("admin")).json
     assert monitor["slots"][0]["services"]["TP"]["checked_in"] == 1
+
+
+def test_booking_pages_confirmation_qr_ics_and_find(client, clock):
+    page = client.get("/book")
+    assert page.status_code == 200 and "Đặt lịch hẹn" in page.get_data(as_text=True)
+    assert "Book an appointment" in client.get("/book?lang=en").get_data(as_text=True)
+    start = client.get("/api/v1/appointments/slots?service=TP&date=2026-11-25").json[0]["start"]
+    code = client.post("/api/v1/appointments", json={"service": "TP", "start": start, "name": "Đỗ Thị Hoa",
+                                                      "phone": "0912345678", "procedure": "TP-01"}).json["code"]
+    confirmation = client.get(f"/book/{code}").get_data(as_text=True)
+    assert code in confirmation and "00:00 25/11/2026" in confirmation
+    qr = client.get(f"/book/{code}/qr.svg")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
+    ics = client.get(f"/book/{code}.ics")
+    assert ics.mimetype == "text/calendar" and "DTSTART:20261124T170000Z" in ics.get_data(as_text=True)
+    assert client.get(f"/book/find?code={code.lower()}").headers["Location"].endswith(f"/book/{code}?lang=vi")
+    assert client.get("/book/NOSUCH99").status_code == 404
+    assert client.get("/book/find?code=x").status_code == 404
