@@ -1,11 +1,12 @@
 """Appointments (issue 15): a citizen books a slot of a service, comes, checks in at the kiosk, and is
 called before the ordinary tickets of the service once the slot has begun (see `policy.choose_next`).
 
-Slots: each service's day is cut into `slot_minutes` slots inside its appointment hours, `places`
-bookings each. The centre's `appointments` setting holds them: `{"slot_minutes": 15, "places": 2,
-"services": {"HT": {"places": 3, "slot_minutes": 20, "hours": {"mon": [["07:30", "11:00"]], …}}}}`;
-a service's hours default to its opening hours, and a service without opening hours (the demo
-centre's) takes bookings at every hour of every day. The holiday calendar closes whole days.
+Slots: each service's day is cut into `appointment_slot_minutes` slots (default 15) inside its
+appointment hours, `appointment_places` bookings each (default 2; 0 takes no bookings). The
+`appointment_services` setting overrides them per service: `{"HT": {"places": 3, "slot_minutes": 20,
+"hours": {"mon": [["07:30", "11:00"]], …}}}`. A service's hours default to its opening hours, and a
+service without opening hours (the demo centre's) takes bookings at every hour of every day. The
+holiday calendar closes whole days.
 
 One booking per phone (and per ID-number hash when the ID-card QR was given) per service per day,
 counting `booked` and `checked_in` ones. Check-in is open from `appointment_early_minutes` before the
@@ -75,14 +76,43 @@ def _clean_name(raw) -> str:
 
 def slot_rules(queue, service: dict) -> tuple[int, int, dict]:
     """(slot minutes, places per slot, hours by weekday) of a service, from the centre's settings."""
-    config = queue.settings.get("appointments") or {}
-    own = (config.get("services") or {}).get(service["code"]) or {}
-    minutes = int(own.get("slot_minutes") or config.get("slot_minutes") or DEFAULT_SLOT_MINUTES)
-    places = int(own.get("places", config.get("places", DEFAULT_PLACES)))
+    own = (queue.settings.get("appointment_services") or {}).get(service["code"]) or {}
+    minutes = int(own.get("slot_minutes") or queue.settings.get("appointment_slot_minutes") or DEFAULT_SLOT_MINUTES)
+    places = int(own.get("places", queue.settings.get("appointment_places", DEFAULT_PLACES)))
     hours = own.get("hours")
     if hours is None:
         hours = json.loads(service["opening_hours"]) if service["opening_hours"] else {day: ALL_DAY for day in WEEKDAYS}
     return minutes, places, hours
+
+
+def clean_service_rules(value) -> dict:
+    """The `appointment_services` setting checked: {CODE: {places?, slot_minutes?, hours?: {mon: [[HH:MM, HH:MM]]}}}.
+    Raises ValueError with a readable message."""
+    if not isinstance(value, dict):
+        raise ValueError("phải là một bảng mã lĩnh vực → quy định (must be an object)")
+    clean = {}
+    for code, rules in value.items():
+        if not isinstance(code, str) or not isinstance(rules, dict) or set(rules) - {"places", "slot_minutes", "hours"}:
+            raise ValueError(f"quy định của «{code}» chỉ gồm places, slot_minutes, hours (bad rules for {code})")
+        entry = {}
+        for key, low, high in (("places", 0, 100), ("slot_minutes", 5, 240)):
+            if key in rules:
+                if not isinstance(rules[key], int) or isinstance(rules[key], bool) or not low <= rules[key] <= high:
+                    raise ValueError(f"{code}.{key} phải từ {low} đến {high} ({key} must be {low}..{high})")
+                entry[key] = rules[key]
+        if "hours" in rules:
+            hours = rules["hours"]
+            if not isinstance(hours, dict) or set(hours) - set(WEEKDAYS):
+                raise ValueError(f"{code}.hours: ngày là mon…sun (days are mon..sun)")
+            for spans in hours.values():
+                if not isinstance(spans, list) or not all(
+                        isinstance(span, list) and len(span) == 2 and all(
+                            isinstance(t, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d|24:00", t) for t in span)
+                        and span[0] < span[1] for span in spans):
+                    raise ValueError(f"{code}.hours: mỗi khoảng là [\"HH:MM\", \"HH:MM\"] (spans are [start, end])")
+            entry["hours"] = hours
+        clean[code] = entry
+    return clean
 
 
 def _parse_day(raw) -> date:

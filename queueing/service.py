@@ -38,6 +38,9 @@ DEFAULT_SETTINGS = {
     "appointment_ratio": 3,  # appointments called in a row before an ordinary ticket goes first (0: always first)
     "appointment_grace_minutes": 15,
     "appointment_early_minutes": 30,
+    "appointment_slot_minutes": 15,
+    "appointment_places": 2,
+    "appointment_services": {},
     "nudge_ahead": 3,
 }
 

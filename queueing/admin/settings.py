@@ -31,6 +31,11 @@ SETTING_LABELS = {
     "alert_pause_minutes": "Cảnh báo khi quầy tạm dừng quá (phút)",
     "alert_waiting_count": "Cảnh báo khi số người chờ vượt quá",
     "cutoff_margin_minutes": "Ngừng cấp số trước giờ đóng cửa (phút)",
+    "appointment_ratio": "Tỉ lệ lịch hẹn (số lượt lịch hẹn liên tiếp)",
+    "appointment_grace_minutes": "Lịch hẹn: cho xác nhận muộn tối đa (phút)",
+    "appointment_early_minutes": "Lịch hẹn: cho xác nhận sớm tối đa (phút)",
+    "appointment_slot_minutes": "Độ dài một khung giờ hẹn (phút)", "appointment_places": "Số chỗ mỗi khung giờ hẹn",
+    "appointment_services": "Quy định lịch hẹn theo lĩnh vực", "nudge_ahead": "Báo trước khi còn N người",
     "name": "Tên trung tâm", "name_en": "Tên trung tâm (tiếng Anh)", "timezone": "Múi giờ",
 }
 
@@ -42,9 +47,17 @@ def clean_setting(key: str, value):
               "no_show_restore_minutes": (0, 1440),
               "kiosk_tickets_per_minute": (1, 600), "citizen_retention_days": (1, 3650), "voice_rate": (80, 260),
               "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000),
-              "cutoff_margin_minutes": (0, 240)}
+              "cutoff_margin_minutes": (0, 240), "appointment_ratio": (0, 100), "appointment_grace_minutes": (0, 240),
+              "appointment_early_minutes": (0, 240), "appointment_slot_minutes": (5, 240),
+              "appointment_places": (0, 100), "nudge_ahead": (0, 50)}
     if key in ranges:
         return _int(value, key, label, minimum=ranges[key][0], maximum=ranges[key][1])
+    if key == "appointment_services":
+        from ..appointments import clean_service_rules
+        try:
+            return clean_service_rules(value)
+        except ValueError as error:
+            raise ValidationError(f"{label}: {error}", field=key, code="bad_appointment_services") from None
     if key == "language":
         if value not in ("vi", "en"):
             raise ValidationError(f"{label} phải là vi hoặc en, không phải «{value}» (language must be vi or en)",
