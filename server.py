@@ -163,8 +163,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["luot_calls_ahead"] = web.AnnouncementsAhead(app, app.extensions["luot_announcer"])
     app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config),
                                                                summarise=lambda: web.queue_summary_now(app),
-                                                               followers=web.TrackingPushes(app),
+                                                               followers=web.followers_of(web.TrackingPushes(app),
+                                                                                          web.SmsNudges(app)),
                                                                audience=web.connection_count)
+    from notify.sms import BackgroundSmsSender, sms_sender_from_settings
+    # The SMS sender (issue 15): the log unless LUOT_SMS_URL names a gateway; tests may hand one in.
+    app.extensions["luot.sms"] = config.get("SMS") or BackgroundSmsSender(sms_sender_from_settings(setting))
     from kiosk.printing import Printing
     app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])
     app.teardown_appcontext(web.close_db)

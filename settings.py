@@ -39,6 +39,12 @@ SETTINGS = [
     Setting("LUOT_SOCKETS_PER_ADDRESS", "50", "Socket.IO connections one client address may hold without a staff or "
                                               "device token (phones following their ticket, public displays); the "
                                               "next one is refused at once. At least 20."),
+    Setting("LUOT_SMS_URL", None, "SMS gateway URL (HTTP POST per message); unset: messages are only logged."),
+    Setting("LUOT_SMS_AUTH", None, "Authorization header sent to the SMS gateway, e.g. 'Bearer …' or 'Basic …'."),
+    Setting("LUOT_SMS_BODY", '{"to": "{phone}", "text": "{text}"}', "SMS gateway request body; {phone} and {text} "
+                                                                   "are filled in (JSON-escaped in a JSON body, "
+                                                                   "URL-encoded otherwise)."),
+    Setting("LUOT_SMS_ASCII", "0", "1: SMS texts without Vietnamese diacritics (ASCII-only gateways or plans)."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

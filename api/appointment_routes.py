@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from kiosk.issuing import read_card
-from queueing import appointments
+from queueing import appointments, phone_tickets
 from queueing.model import QueueError
 from web import bearer_token, current_principal, get_db, get_queue, json_body, publish, require
 
@@ -105,3 +105,30 @@ def day_bookings():
     """Today's (or `?date=`) bookings per slot and service, counts only: the monitor's panel."""
     require("manager", "admin")
     return jsonify(appointments.day_bookings(get_queue(), request.args.get("date")))
+
+
+# ---- a ticket from the phone, and the kiosk's phone opt-in -------------------------------------
+
+@bp.post("/join")
+def join():
+    """`/join` (the entrance's poster QR): an ordinary ticket without the kiosk, for one phone."""
+    data = json_body({"service", "phone", "lang"})
+    queue = get_queue()
+    per_hour = int(queue.settings.get("phone_join_per_address_per_hour", 6))
+    if not current_app.extensions["luot_rate_limiter"].allow(("join", request.remote_addr), per_hour, 3600.0):
+        raise QueueError("Đã lấy quá nhiều số từ địa chỉ này; vui lòng lấy số tại kiosk "
+                         "(too many phone tickets from this address)", code="rate_limited", status=429)
+    lang = data.get("lang") if data.get("lang") in ("vi", "en") else "vi"
+    outcome = phone_tickets.join(queue, data.get("service"), data.get("phone"), lang)
+    ticket = outcome.result
+    ticket["track_url"] = f"/t/{ticket['track_key']}"
+    publish(outcome.events)
+    return jsonify(ticket), 201
+
+
+@bp.post("/tickets/<ticket_id>/phone")
+def ticket_phone(ticket_id):
+    """The kiosk's keypad after a ticket: the citizen's phone, for an SMS when the turn is near."""
+    require("kiosk", "staff")
+    data = json_body({"phone"})
+    return jsonify(phone_tickets.opt_in(get_queue(), ticket_id, data.get("phone")))

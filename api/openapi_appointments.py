@@ -32,6 +32,9 @@ BODIES = {
         "procedure": nullable(string()), "citizen_qr": nullable(string(maxLength=512)),
         "lang": {"description": "vi or en"}}, ["service", "start", "phone"], closed=True),
     "MoveBooking": obj({"start": string(format="date-time")}, ["start"], closed=True),
+    "Join": obj({"service": string(minLength=1), "phone": string(), "lang": {"description": "vi or en"}},
+                ["service", "phone"], closed=True),
+    "Phone": obj({"phone": string()}, ["phone"], closed=True),
     "CheckIn": obj({"citizen_qr": nullable(string(maxLength=512)), "lang": {"description": "vi or en"}},
                    closed=True),
 }
@@ -67,6 +70,15 @@ def paths() -> dict:
             "appointments.check_in", "Arrival at the kiosk: the ticket, marked as an appointment; 409 too early "
             "(saying when) or too late (take an ordinary ticket)", answer(ref("CheckedInTicket")), status=201,
             body="CheckIn", errors=(403, 409), parameters=[CODE], tags=("kiosk",))},
+        "/api/v1/join": {"post": operation(
+            "appointments.join", "A ticket from the phone (/join): an ordinary ticket, not printed; 409 when the "
+            "phone holds an open one of the service, the service is closed or takes no phone tickets",
+            answer(ref("IssuedTicket")), status=201, body="Join", errors=(409, 429), auth=False, tags=public)},
+        "/api/v1/tickets/{ticket_id}/phone": {"post": operation(
+            "appointments.ticket_phone", "The kiosk's keypad: a waiting ticket's phone, for an SMS when the turn "
+            "is near and when it is called", answer(obj({"id": string(), "phone": string()}, ["id", "phone"])),
+            body="Phone", errors=(403,), parameters=[{"name": "ticket_id", "in": "path", "required": True,
+                                                      "schema": string()}], tags=("kiosk",))},
         "/api/v1/appointments/check-in": {"post": operation(
             "appointments.check_in_by_card", "Arrival by the ID card's QR: that person's booking today",
             answer(ref("CheckedInTicket")), status=201, body="CheckIn", errors=(403, 409), tags=("kiosk",))},

@@ -59,6 +59,15 @@ BOOK_TEXT = {
     "find": ("Tra cứu", "Find"),
     "new_booking": ("Đặt lịch khác", "Book another"),
     "switch_language": ("English", "Tiếng Việt"),
+    "join_title": ("Lấy số qua điện thoại", "Take a number from your phone"),
+    "join_intro": ("Lấy số thứ tự mà không cần đến máy lấy số; theo dõi lượt của Ông/Bà trên trang tiếp theo.",
+                   "Take a number without the kiosk; follow your turn on the next page."),
+    "join_submit": ("Lấy số", "Take a number"),
+    "join_none": ("Hiện không có lĩnh vực nào nhận lấy số qua điện thoại.", "No service takes phone tickets now."),
+    "join_consent": ("Tôi đồng ý để trung tâm lưu số điện thoại để báo khi sắp đến lượt; dữ liệu được xoá sau "
+                     "{days} ngày (Nghị định 13/2023/NĐ-CP).",
+                     "I agree that the centre keeps my phone to tell me when my turn is near; it is erased "
+                     "after {days} days (Decree 13/2023)."),
 }
 
 
@@ -85,6 +94,21 @@ def book_page():
     texts["consent"] = texts["consent"].format(days=queue.settings["citizen_retention_days"])
     return render_template("kiosk/book.html", lang=lang, texts=texts, services=services, days=_days(queue),
                            page_data={"lang": lang, "texts": texts, "mode": "book"})
+
+
+@bp.get("/join")
+def join_page():
+    """The entrance's poster QR: an ordinary ticket of an open service, from the phone."""
+    from queueing.phone_tickets import join_enabled
+    lang = current_language()
+    queue = get_queue()
+    services = [{"code": s["code"], "name": s["name"] if lang == "vi" else (s["name_en"] or s["name"])}
+                for s in queue.services_overview()
+                if s["open"] and not s.get("closed_reason") and not s["sold_out"] and join_enabled(queue, s["code"])]
+    texts = book_texts(lang)
+    texts["join_consent"] = texts["join_consent"].format(days=queue.settings["citizen_retention_days"])
+    return render_template("kiosk/join.html", lang=lang, texts=texts, services=services,
+                           page_data={"lang": lang, "texts": texts, "mode": "join"})
 
 
 @bp.get("/book/find")

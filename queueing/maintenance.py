@@ -25,7 +25,7 @@ log = logging.getLogger("luot.maintenance")
 DEFAULT_RETENTION_DAYS = 30
 DAY_S = 86_400
 # The personal data a ticket may carry (queueing/citizen.py keeps nothing else).
-CITIZEN_COLUMNS = ("citizen_name", "citizen_id_last4", "citizen_birth_year")
+CITIZEN_COLUMNS = ("citizen_name", "citizen_id_last4", "citizen_birth_year", "citizen_phone")
 # A ticket still in the hall keeps its citizen's data whatever the clock says: a wrong clock must
 # never wipe the name off the ticket a clerk is serving.
 OPEN_STATUSES = ("waiting", "called", "serving")

@@ -480,3 +480,14 @@ def appointments_bookings(db):
                   )""")
     db.execute("CREATE INDEX appointments_slot ON appointments (centre_id, service_id, slot_start, status)")
     db.execute("CREATE INDEX appointments_day ON appointments (centre_id, local_day, status)")
+
+
+@migrations(name="0011_appointments_phone")
+def appointments_phone(db):
+    """A ticket's phone (issue 15): given at `/join` (a ticket from the phone) or opted in at the kiosk's
+    keypad for an SMS when the turn is near. Citizen data, erased by the retention purge; `sms_nudged_at`
+    and `sms_called_at` make each SMS go once."""
+    db.execute("ALTER TABLE tickets ADD COLUMN citizen_phone TEXT")
+    db.execute("ALTER TABLE tickets ADD COLUMN sms_nudged_at REAL")
+    db.execute("ALTER TABLE tickets ADD COLUMN sms_called_at REAL")
+    db.execute("CREATE INDEX tickets_phone ON tickets (centre_id, citizen_phone) WHERE citizen_phone IS NOT NULL")

@@ -41,6 +41,8 @@ DEFAULT_SETTINGS = {
     "appointment_slot_minutes": 15,
     "appointment_places": 2,
     "appointment_services": {},
+    "phone_join_disabled": [],  # service codes that take no ticket from /join
+    "phone_join_per_address_per_hour": 6,
     "nudge_ahead": 3,
 }
 

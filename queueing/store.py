@@ -630,3 +630,27 @@ def erase_appointment_citizen_data(db, centre_id: str, before: float) -> int:
                           WHERE centre_id = ? AND slot_start < ? AND status != 'booked'
                           AND (name IS NOT NULL OR phone IS NOT NULL OR id_hash IS NOT NULL)""",
                    (centre_id, before))
+
+
+def open_ticket_of_phone(db, centre_id: str, service_id: int, phone: str, statuses) -> bool:
+    return scalar(db, f"""SELECT COUNT(*) FROM tickets WHERE centre_id = ? AND citizen_phone = ? AND service_id = ?
+                          AND status IN ({_marks(statuses)})""", (centre_id, phone, service_id, *statuses)) > 0
+
+
+def set_ticket_phone(db, ticket_id: str, phone: str) -> None:
+    execute(db, "UPDATE tickets SET citizen_phone = ? WHERE id = ?", (phone, ticket_id))
+
+
+def tickets_with_phone_to_notify(db, centre_id: str) -> list[dict]:
+    """Waiting or called tickets with a phone whose SMS (nudge or call) has not gone yet."""
+    return all_rows(db, """SELECT t.id, t.number, t.status, t.citizen_phone, t.sms_nudged_at, t.sms_called_at,
+                                  c.number AS counter_number
+                           FROM tickets t LEFT JOIN counters c ON c.id = t.counter_id
+                           WHERE t.centre_id = ? AND t.citizen_phone IS NOT NULL
+                             AND ((t.status = 'waiting' AND t.sms_nudged_at IS NULL)
+                                  OR (t.status = 'called' AND t.sms_called_at IS NULL))""", (centre_id,))
+
+
+def mark_sms(db, ticket_id: str, column: str, at: float) -> bool:
+    assert column in ("sms_nudged_at", "sms_called_at")
+    return execute(db, f"UPDATE tickets SET {column} = ? WHERE id = ? AND {column} IS NULL", (at, ticket_id)) == 1

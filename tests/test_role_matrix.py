@@ -116,6 +116,9 @@ ROWS = [
     Row("POST", "/api/v1/appointments/check-in", "/api/v1/appointments/check-in", only(["kiosk"] + STAFF, 404),
         body={"citizen_qr": CARD}, note="that card has no booking today"),
     Row("GET", "/api/v1/appointments", "/api/v1/appointments", only(MANAGERS)),
+    Row("POST", "/api/v1/join", "/api/v1/join", everyone(201), body={"service": "TP", "phone": "0987654321"}),
+    Row("POST", "/api/v1/tickets/<ticket_id>/phone", "/api/v1/tickets/{W1}/phone", only(["kiosk"] + STAFF),
+        body={"phone": "0987654321"}, note="the kiosk's keypad right after the ticket"),
     # ---- screens and monitors
     Row("GET", "/api/v1/queue", "/api/v1/queue", only(DEVICES + STAFF)),
     Row("GET", "/api/v1/counters/<int:counter_id>", "/api/v1/counters/1",
@@ -194,6 +197,7 @@ ROWS = [
     Row("GET", "/t/<track_key>/qr.svg", "/t/{W1key}/qr.svg", everyone()),
     Row("GET", "/t/<track_key>/qr.svg", "/t/{W1}/qr.svg", everyone(404)),
     Row("GET", "/book", "/book", everyone()),
+    Row("GET", "/join", "/join", everyone()),
     Row("GET", "/book/find", "/book/find?code={BK}", everyone(303)),
     Row("GET", "/book/<code>", "/book/{BK}", everyone()),
     Row("GET", "/book/<code>/qr.svg", "/book/{BK}/qr.svg", everyone()),

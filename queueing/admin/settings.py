@@ -36,6 +36,8 @@ SETTING_LABELS = {
     "appointment_early_minutes": "Lịch hẹn: cho xác nhận sớm tối đa (phút)",
     "appointment_slot_minutes": "Độ dài một khung giờ hẹn (phút)", "appointment_places": "Số chỗ mỗi khung giờ hẹn",
     "appointment_services": "Quy định lịch hẹn theo lĩnh vực", "nudge_ahead": "Báo trước khi còn N người",
+    "phone_join_disabled": "Lĩnh vực không cho lấy số qua điện thoại",
+    "phone_join_per_address_per_hour": "Số phiếu qua điện thoại mỗi giờ từ một địa chỉ",
     "name": "Tên trung tâm", "name_en": "Tên trung tâm (tiếng Anh)", "timezone": "Múi giờ",
 }
 
@@ -49,9 +51,14 @@ def clean_setting(key: str, value):
               "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000),
               "cutoff_margin_minutes": (0, 240), "appointment_ratio": (0, 100), "appointment_grace_minutes": (0, 240),
               "appointment_early_minutes": (0, 240), "appointment_slot_minutes": (5, 240),
-              "appointment_places": (0, 100), "nudge_ahead": (0, 50)}
+              "appointment_places": (0, 100), "nudge_ahead": (0, 50), "phone_join_per_address_per_hour": (1, 1000)}
     if key in ranges:
         return _int(value, key, label, minimum=ranges[key][0], maximum=ranges[key][1])
+    if key == "phone_join_disabled":
+        if not isinstance(value, list) or not all(isinstance(code, str) and code for code in value):
+            raise ValidationError(f"{label} phải là danh sách mã lĩnh vực (must be a list of service codes)",
+                                  field=key, code="bad_service_list")
+        return sorted(set(value))
     if key == "appointment_services":
         from ..appointments import clean_service_rules
         try:

@@ -96,5 +96,23 @@
     });
   }
 
-  if (data.mode === "book") bookPage(); else managePage();
+  function joinPage() {
+    var form = document.getElementById("join-form");
+    if (!form) return;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!document.getElementById("join-consent").checked) { showError(texts.need_consent); return; }
+      var button = document.getElementById("join-submit");
+      button.disabled = true;
+      Luot.api("POST", "/join", {service: document.getElementById("join-service").value,
+                                 phone: document.getElementById("join-phone").value, lang: data.lang})
+        .then(function (answer) {
+          button.disabled = false;
+          if (!answer.ok) { showError(answer.data.error); return; }
+          window.location.assign(answer.data.track_url + (data.lang === "en" ? "?lang=en" : ""));
+        });
+    });
+  }
+
+  if (data.mode === "book") bookPage(); else if (data.mode === "join") joinPage(); else managePage();
 })();
