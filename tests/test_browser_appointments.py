@@ -13,7 +13,7 @@ import requests
 from playwright.sync_api import expect
 from werkzeug.serving import ThreadedWSGIServer
 
-from tests.conftest import FakeClock, make_app
+from tests.conftest import FakeClock, make_app, rows
 
 pytestmark = [pytest.mark.browser]
 
@@ -89,6 +89,19 @@ def test_book_on_a_phone_check_in_at_the_kiosk_and_be_called_first(served, brows
     assert ticket_number not in earlier
     phone.reload()
     expect(phone.locator("#booking-status")).to_have_text("Đã xác nhận tại trung tâm")
+
+    # Someone else takes an ordinary ticket at the kiosk and asks for an SMS on the keypad.
+    kiosk.click("#appointment-back")
+    kiosk.get_by_role("button", name="Tư pháp – Hộ tịch").first.click()
+    kiosk.get_by_role("button", name="Không, lấy số thường").click()
+    expect(kiosk.locator("#screen-ticket")).to_be_visible()
+    kiosk.click("#phone-optin-open")
+    for digit in "0987654321":
+        kiosk.locator("#phone-optin-keys .key", has_text=digit).first.click()
+    kiosk.click("#phone-optin-send")
+    expect(kiosk.locator("#phone-optin-result")).to_have_text("Đã đăng ký: Ông/Bà sẽ nhận tin nhắn khi sắp đến lượt.")
+    walk_in = kiosk.locator("#ticket-number").inner_text()
+    assert rows(app, "SELECT citizen_phone FROM tickets WHERE number = ?", (walk_in,))[0]["citizen_phone"] == "0987654321"
 
     # 08:30: the slot has begun, so counter 1 calls the appointment before the two issued earlier.
     clock.set_local("2026-11-24 08:30")
