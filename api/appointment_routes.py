@@ -2,6 +2,8 @@
 kiosk's check-in, which issues (and prints) the ticket as `POST /tickets` does."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 from flask import Blueprint, current_app, jsonify, request
 
 from kiosk.issuing import read_card
@@ -132,3 +134,21 @@ def ticket_phone(ticket_id):
     require("kiosk", "staff")
     data = json_body({"phone"})
     return jsonify(phone_tickets.opt_in(get_queue(), ticket_id, data.get("phone")))
+
+
+@bp.get("/stats/channels")
+def stats_channels():
+    """Tickets, calls and waits by channel (kiosk, appointment, phone) and the appointments' punctuality."""
+    from queueing.stats.channels import DEFAULT_PUNCTUAL_MINUTES, channel_report
+    require("manager", "admin")
+    queue = get_queue()
+    today = datetime.fromtimestamp(queue.clock(), timezone.utc).astimezone(queue.tz).date()
+    try:
+        date_to = date.fromisoformat(request.args["to"]) if request.args.get("to") else today
+        date_from = date.fromisoformat(request.args["from"]) if request.args.get("from") \
+            else date_to - timedelta(days=6)
+    except ValueError:
+        raise QueueError("Ngày phải có dạng YYYY-MM-DD (dates must be YYYY-MM-DD)", code="bad_date") from None
+    minutes = int(queue.settings.get("appointment_punctual_minutes", DEFAULT_PUNCTUAL_MINUTES))
+    report = channel_report(get_db(), queue.centre_id, date_from, date_to, minutes)
+    return jsonify({"from": date_from.isoformat(), "to": date_to.isoformat(), **report})

@@ -70,6 +70,20 @@ def paths() -> dict:
             "appointments.check_in", "Arrival at the kiosk: the ticket, marked as an appointment; 409 too early "
             "(saying when) or too late (take an ordinary ticket)", answer(ref("CheckedInTicket")), status=201,
             body="CheckIn", errors=(403, 409), parameters=[CODE], tags=("kiosk",))},
+        "/api/v1/stats/channels": {"get": operation(
+            "appointments.stats_channels", "Tickets, calls and waits by channel (kiosk, appointment, phone) and the "
+            "appointments' punctuality (managers)", answer(obj({
+                "from": string(format="date"), "to": string(format="date"),
+                "rows": {"type": "array", "items": obj({"key": string(enum=["kiosk", "appointment", "phone"]),
+                                                        "label": string(), "issued": {"type": "integer"},
+                                                        "called": {"type": "integer"},
+                                                        "wait_s": nullable({"type": "object"})}, ["key", "issued"])},
+                "appointments": obj({"called": {"type": "integer"}, "punctual": {"type": "integer"},
+                                     "punctual_pct": nullable({"type": "number"}),
+                                     "within_minutes": {"type": "integer"}})}, ["rows", "appointments"])),
+            errors=(403,), tags=("statistics",),
+            parameters=[{"name": name, "in": "query", "required": False, "schema": string(format="date")}
+                        for name in ("from", "to")])},
         "/api/v1/join": {"post": operation(
             "appointments.join", "A ticket from the phone (/join): an ordinary ticket, not printed; 409 when the "
             "phone holds an open one of the service, the service is closed or takes no phone tickets",

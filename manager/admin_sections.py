@@ -277,6 +277,8 @@ SETTINGS_FIELDS = (
     Field("appointment_grace_minutes", "Xác nhận lịch hẹn muộn nhất sau giờ hẹn (phút)",
           "Check-in closes after the slot starts (min)", "number",
           hint_vi="sau đó lịch hẹn thành «quá hạn»", hint_en="then the booking is missed"),
+    Field("appointment_punctual_minutes", "Lịch hẹn đúng giờ nếu được gọi trong vòng (phút) sau giờ hẹn",
+          "An appointment is on time if called within (min) of its slot", "number"),
     Field("nudge_ahead", "Báo công dân khi còn N người phía trước", "Nudge the citizen when N people are ahead",
           "number", hint_vi="0 = tắt", hint_en="0 = off"),
     Field("phone_join_disabled", "Lĩnh vực KHÔNG cho lấy số qua điện thoại (/join)",

@@ -43,6 +43,7 @@ DEFAULT_SETTINGS = {
     "appointment_services": {},
     "phone_join_disabled": [],  # service codes that take no ticket from /join
     "phone_join_per_address_per_hour": 6,
+    "appointment_punctual_minutes": 10,  # statistics: an appointment called within this of its slot is on time
     "nudge_ahead": 3,
 }
 

@@ -190,3 +190,28 @@ def test_booking_pages_confirmation_qr_ics_and_find(client, clock):
     assert client.get(f"/book/find?code={code.lower()}").headers["Location"].endswith(f"/book/{code}?lang=vi")
     assert client.get("/book/NOSUCH99").status_code == 404
     assert client.get("/book/find?code=x").status_code == 404
+
+
+def test_statistics_by_channel_and_appointment_punctuality(client, api, clock):
+    from queueing.stats.channels import channel_report
+    start = "2026-11-24T08:30:00+07:00"
+    code = client.post("/api/v1/appointments", json={"service": "TP", "start": start, "name": "Lý Văn Nam",
+                                                      "phone": "0912345678"}).json["code"]
+    api.issue("TP")
+    client.post("/api/v1/join", json={"service": "TP", "phone": "0987654321"})
+    clock.set_local("2026-11-24 08:20")
+    client.post(f"/api/v1/appointments/{code}/check-in", headers=api.headers())
+    clerk = api.headers("quay1")
+    client.post("/api/v1/counters/1/sign-in", headers=clerk)
+    clock.set_local("2026-11-24 08:45")  # 15 minutes after the slot began: late for 10, on time for 20
+    assert client.post("/api/v1/counters/1/call-next", headers=clerk).json["ticket"]["channel"] == "appointment"
+    answer = client.get("/api/v1/stats/channels?from=2026-11-24&to=2026-11-24", headers=api.headers("admin")).json
+    assert [(row["key"], row["issued"], row["called"]) for row in answer["rows"]] == [
+        ("kiosk", 1, 0), ("appointment", 1, 1), ("phone", 1, 0)]
+    assert answer["rows"][1]["wait_s"]["mean"] == 25 * 60
+    assert answer["appointments"] == {"called": 1, "punctual": 0, "punctual_pct": 0.0, "within_minutes": 10}
+    db = store.connect(client.application.config["DATABASE"])
+    from datetime import date
+    assert channel_report(db, "demo", date(2026, 11, 24), date(2026, 11, 24), 20)["appointments"]["punctual"] == 1
+    db.conn.close()
+    assert client.get("/api/v1/stats/channels?from=x", headers=api.headers("admin")).status_code == 400

@@ -116,6 +116,7 @@ ROWS = [
     Row("POST", "/api/v1/appointments/check-in", "/api/v1/appointments/check-in", only(["kiosk"] + STAFF, 404),
         body={"citizen_qr": CARD}, note="that card has no booking today"),
     Row("GET", "/api/v1/appointments", "/api/v1/appointments", only(MANAGERS)),
+    Row("GET", "/api/v1/stats/channels", "/api/v1/stats/channels", only(MANAGERS)),
     Row("POST", "/api/v1/join", "/api/v1/join", everyone(201), body={"service": "TP", "phone": "0987654321"}),
     Row("POST", "/api/v1/tickets/<ticket_id>/phone", "/api/v1/tickets/{W1}/phone", only(["kiosk"] + STAFF),
         body={"phone": "0987654321"}, note="the kiosk's keypad right after the ticket"),

@@ -37,6 +37,7 @@ SETTING_LABELS = {
     "appointment_slot_minutes": "Độ dài một khung giờ hẹn (phút)", "appointment_places": "Số chỗ mỗi khung giờ hẹn",
     "appointment_services": "Quy định lịch hẹn theo lĩnh vực", "nudge_ahead": "Báo trước khi còn N người",
     "phone_join_disabled": "Lĩnh vực không cho lấy số qua điện thoại",
+    "appointment_punctual_minutes": "Lịch hẹn đúng giờ nếu được gọi trong vòng (phút)",
     "phone_join_per_address_per_hour": "Số phiếu qua điện thoại mỗi giờ từ một địa chỉ",
     "name": "Tên trung tâm", "name_en": "Tên trung tâm (tiếng Anh)", "timezone": "Múi giờ",
 }
@@ -51,7 +52,8 @@ def clean_setting(key: str, value):
               "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000),
               "cutoff_margin_minutes": (0, 240), "appointment_ratio": (0, 100), "appointment_grace_minutes": (0, 240),
               "appointment_early_minutes": (0, 240), "appointment_slot_minutes": (5, 240),
-              "appointment_places": (0, 100), "nudge_ahead": (0, 50), "phone_join_per_address_per_hour": (1, 1000)}
+              "appointment_places": (0, 100), "nudge_ahead": (0, 50), "phone_join_per_address_per_hour": (1, 1000),
+              "appointment_punctual_minutes": (0, 240)}
     if key in ranges:
         return _int(value, key, label, minimum=ranges[key][0], maximum=ranges[key][1])
     if key == "phone_join_disabled":
