@@ -228,7 +228,8 @@ def settings():
     principal, redirect_response = changer()
     if redirect_response:
         return redirect_response
-    data = {f.name: request.form.get(f.name, "") for f in SETTINGS_FIELDS}
+    data = {f.name: request.form.getlist(f.name) if f.kind == "checkboxes" else request.form.get(f.name, "")
+            for f in SETTINGS_FIELDS}
     try:
         outcome = admin.update_settings(get_db(), current_app.config["CENTRE_ID"], principal.id, data, now())
     except QueueError as error:
@@ -240,7 +241,8 @@ def settings():
 
 
 def _settings_values(current: dict) -> dict:
-    return {f.name: "" if current.get(f.name) is None else str(current[f.name]) for f in SETTINGS_FIELDS}
+    return {f.name: list(current.get(f.name) or []) if f.kind == "checkboxes" else
+            "" if current.get(f.name) is None else str(current[f.name]) for f in SETTINGS_FIELDS}
 
 
 def action_label(action: str) -> str:

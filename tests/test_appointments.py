@@ -215,3 +215,19 @@ def test_statistics_by_channel_and_appointment_punctuality(client, api, clock):
     assert channel_report(db, "demo", date(2026, 11, 24), date(2026, 11, 24), 20)["appointments"]["punctual"] == 1
     db.conn.close()
     assert client.get("/api/v1/stats/channels?from=x", headers=api.headers("admin")).status_code == 400
+
+
+def test_id_card_makes_one_booking_per_person_and_checks_in_without_the_code(client, api, clock):
+    import json as json_module
+    from tests.conftest import ROOT
+    card = json_module.loads((ROOT / "tests" / "data" / "cccd-qr-samples.json").read_text(encoding="utf-8"))["valid"][0]
+    body = {"service": "TP", "start": "2026-11-24T08:30:00+07:00", "phone": "0912345678", "citizen_qr": card["raw"]}
+    booked = client.post("/api/v1/appointments", json=body)
+    assert booked.status_code == 201 and booked.json["name"] == card["raw"].split("|")[2]
+    other_phone = client.post("/api/v1/appointments", json={**body, "phone": "0987654321",
+                                                             "start": "2026-11-24T10:00:00+07:00"})
+    assert other_phone.status_code == 409 and other_phone.json["code"] == "already_booked"
+    assert client.post("/api/v1/appointments", json={**body, "citizen_qr": "rubbish"}).status_code == 400
+    checked = client.post("/api/v1/appointments/check-in", json={"citizen_qr": card["raw"]}, headers=api.headers())
+    assert checked.status_code == 201 and checked.json["appointment"]["code"] == booked.json["code"]
+    assert rows(client.application, "SELECT id_hash IS NOT NULL AS hashed FROM appointments")[0]["hashed"] == 1
