@@ -242,7 +242,9 @@ def settings():
 
 def _settings_values(current: dict) -> dict:
     return {f.name: list(current.get(f.name) or []) if f.kind == "checkboxes" else
-            "" if current.get(f.name) is None else str(current[f.name]) for f in SETTINGS_FIELDS}
+            "" if current.get(f.name) is None else
+            json.dumps(current[f.name], ensure_ascii=False) if isinstance(current[f.name], dict) else
+            str(current[f.name]) for f in SETTINGS_FIELDS}
 
 
 def action_label(action: str) -> str:

@@ -272,6 +272,11 @@ SETTINGS_FIELDS = (
     Field("appointment_slot_minutes", "Độ dài khung giờ hẹn (phút)", "Appointment slot length (min)", "number"),
     Field("appointment_places", "Số chỗ mỗi khung giờ hẹn (mỗi lĩnh vực)", "Places per appointment slot (per service)",
           "number", hint_vi="0 = không nhận đặt lịch", hint_en="0 = no bookings"),
+    Field("appointment_services", "Quy định lịch hẹn riêng theo lĩnh vực (JSON)", "Per-service appointment rules (JSON)",
+          maxlength=4000, hint_vi='Ví dụ {"HT": {"places": 3, "slot_minutes": 20, "hours": {"mon": [["07:30", "11:00"]]}}}; '
+                                  "trống = theo giờ làm việc của lĩnh vực",
+          hint_en='e.g. {"HT": {"places": 3, "slot_minutes": 20, "hours": {"mon": [["07:30", "11:00"]]}}}; '
+                  "empty = the service's opening hours"),
     Field("appointment_early_minutes", "Xác nhận lịch hẹn sớm nhất trước giờ hẹn (phút)",
           "Check-in opens before the slot (min)", "number"),
     Field("appointment_grace_minutes", "Xác nhận lịch hẹn muộn nhất sau giờ hẹn (phút)",

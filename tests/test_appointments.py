@@ -2,6 +2,7 @@
 the forecast, missed bookings and retention, and the HTTP API."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -128,8 +129,11 @@ def test_checked_in_appointment_is_called_before_earlier_ordinary_tickets_once_i
     queue.no_show(earlier[0]["id"], counter, clerk)
     clock.set_local("2026-11-24 08:30")
     assert queue.public_ticket(store.ticket_row(queue.db, ticket["id"]))["position"] == 0  # first now
-    called = queue.call_next(counter, clerk).result["ticket"]
+    outcome = queue.call_next(counter, clerk)
+    called = outcome.result["ticket"]
     assert called["id"] == ticket["id"] and called["channel"] == "appointment"
+    # the displays' call carries the mark they show as "Lịch hẹn"
+    assert [event.payload["appointment"] for event in outcome.events if event.name == "ticket_called"] == [True]
     issued = rows_of(queue, "SELECT detail FROM ticket_events WHERE ticket_id = ? AND kind = 'issued'", ticket["id"])
     assert '"channel":"appointment"' in issued[0]["detail"]
 
@@ -231,3 +235,18 @@ def test_id_card_makes_one_booking_per_person_and_checks_in_without_the_code(cli
     checked = client.post("/api/v1/appointments/check-in", json={"citizen_qr": card["raw"]}, headers=api.headers())
     assert checked.status_code == 201 and checked.json["appointment"]["code"] == booked.json["code"]
     assert rows(client.application, "SELECT id_hash IS NOT NULL AS hashed FROM appointments")[0]["hashed"] == 1
+
+
+def test_admin_sets_per_service_rules_from_the_form_as_json(client, api, app):
+    rules = {"TP": {"places": 1, "slot_minutes": 30, "hours": {"tue": [["09:00", "10:00"]]}}}
+    admin = api.headers("admin")
+    answer = client.patch("/api/v1/admin/settings", json={"appointment_services": json.dumps(rules)}, headers=admin)
+    assert answer.status_code == 200 and answer.json["appointment_services"] == rules
+    slots = client.get("/api/v1/appointments/slots?service=TP&date=2026-11-24").json  # a Tuesday
+    assert slots == [{"start": "2026-11-24T09:00:00+07:00", "end": "2026-11-24T09:30:00+07:00", "free": 1},
+                     {"start": "2026-11-24T09:30:00+07:00", "end": "2026-11-24T10:00:00+07:00", "free": 1}]
+    assert client.get("/api/v1/appointments/slots?service=TP&date=2026-11-25").json == []
+    bad = client.patch("/api/v1/admin/settings", json={"appointment_services": {"TP": {"places": -1}}}, headers=admin)
+    assert bad.status_code == 400 and bad.json["code"] == "bad_appointment_services"
+    assert client.patch("/api/v1/admin/settings", json={"appointment_services": "{nope"},
+                        headers=admin).status_code == 400

@@ -62,10 +62,13 @@ def clean_setting(key: str, value):
                                   field=key, code="bad_service_list")
         return sorted(set(value))
     if key == "appointment_services":
+        import json
         from ..appointments import clean_service_rules
         try:
+            if isinstance(value, str):  # the admin form's text field holds the JSON
+                value = json.loads(value) if value.strip() else {}
             return clean_service_rules(value)
-        except ValueError as error:
+        except ValueError as error:  # json.JSONDecodeError is one
             raise ValidationError(f"{label}: {error}", field=key, code="bad_appointment_services") from None
     if key == "language":
         if value not in ("vi", "en"):
