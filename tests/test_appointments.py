@@ -250,3 +250,16 @@ def test_admin_sets_per_service_rules_from_the_form_as_json(client, api, app):
     assert bad.status_code == 400 and bad.json["code"] == "bad_appointment_services"
     assert client.patch("/api/v1/admin/settings", json={"appointment_services": "{nope"},
                         headers=admin).status_code == 400
+
+
+def test_the_day_closer_round_marks_bookings_missed_after_their_grace(queue, db_path, clock):
+    from queueing import centre
+    from queueing.closing import DayCloser
+    code = booking(queue, "2026-11-24 09:00")["code"]
+    closer = DayCloser(db_path, centre.DEMO_CENTRE_ID, clock)
+    clock.set_local("2026-11-24 09:15")
+    closer.tick()
+    assert appointments.find(queue, code)["status"] == "booked"  # the grace's last minute still counts
+    clock.set_local("2026-11-24 09:16")
+    closer.tick()
+    assert appointments.find(queue, code)["status"] == "missed"
