@@ -136,6 +136,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["CENTRE_ID"] = initialise(database, folder, config.get("CENTRE_FILE") or setting("LUOT_CENTRE"),
                                          app.config["CLOCK"], announce=config.get("ANNOUNCE", print))
 
+    from api.appointment_routes import bp as appointments_bp
     from api.day_routes import bp as day_bp
     from api.dossier_routes import bp as dossier_bp
     from api.routes import bp as api_bp
@@ -155,8 +156,10 @@ def create_app(config: dict | None = None) -> Flask:
     from queueing import voice_pack
     if greeting_sentences_vi not in voice_pack.SPOKEN_SENTENCES:  # the kiosk's greetings are recorded too
         voice_pack.SPOKEN_SENTENCES.append(greeting_sentences_vi)
+    import kiosk.booking_routes  # noqa: F401  (adds the citizen's booking pages to the kiosk blueprint, issue 15)
     import kiosk.receipts  # noqa: F401  (adds the dossier receipt slip to the kiosk blueprint, issue 16)
-    for blueprint in (api_bp, day_bp, dossier_bp, kiosk_bp, counter_bp, display_bp, manager_bp, stats_bp, admin_bp, admin_api_bp):
+    for blueprint in (api_bp, day_bp, appointments_bp, dossier_bp, kiosk_bp, counter_bp, display_bp, manager_bp,
+                      stats_bp, admin_bp, admin_api_bp):
         app.register_blueprint(blueprint)
     import api.events  # noqa: F401  (registers the Socket.IO handlers)
     import api.dossier_events  # noqa: F401  (a dossier's page follows it, issue 16)
@@ -173,8 +176,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["luot_calls_ahead"] = web.AnnouncementsAhead(app, app.extensions["luot_announcer"])
     app.extensions["luot_queue_summaries"] = web.NewestSummary(queue_push_interval(config),
                                                                summarise=lambda: web.queue_summary_now(app),
-                                                               followers=web.TrackingPushes(app),
+                                                               followers=web.followers_of(web.TrackingPushes(app),
+                                                                                          web.SmsNudges(app)),
                                                                audience=web.connection_count)
+    from notify.sms import BackgroundSmsSender, sms_sender_from_settings
+    # The SMS sender (issue 15): the log unless LUOT_SMS_URL names a gateway; tests may hand one in.
+    app.extensions["luot.sms"] = config.get("SMS") or BackgroundSmsSender(sms_sender_from_settings(setting))
     from kiosk.printing import Printing
     app.extensions["luot_printing"] = Printing(app.config["DATABASE"], web.socketio, app.config["CLOCK"])
     app.teardown_appcontext(web.close_db)

@@ -55,6 +55,14 @@ SETTINGS = [
     Setting("LUOT_PAYMENT_WEBHOOK_SECRET", None, "Key of the HMAC-SHA256 signature a bank or gateway puts on "
                                                  "POST /api/v1/payments/webhook (header X-Luot-Signature: sha256=…); "
                                                  "unset: the webhook is off (404)."),
+
+
+    Setting("LUOT_SMS_URL", None, "SMS gateway URL (HTTP POST per message); unset: messages are only logged."),
+    Setting("LUOT_SMS_AUTH", None, "Authorization header sent to the SMS gateway, e.g. 'Bearer …' or 'Basic …'."),
+    Setting("LUOT_SMS_BODY", '{"to": "{phone}", "text": "{text}"}', "SMS gateway request body; {phone} and {text} "
+                                                                   "are filled in (JSON-escaped in a JSON body, "
+                                                                   "URL-encoded otherwise)."),
+    Setting("LUOT_SMS_ASCII", "0", "1: SMS texts without Vietnamese diacritics (ASCII-only gateways or plans)."),
 ]
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -448,6 +448,34 @@ class TrackingPushes:
         return changed
 
 
+class SmsNudges:
+    """After a change of the queue, the SMS due (issue 15): a phone ticket whose turn is `nudge_ahead` away,
+    and one just called; each goes once (queueing.phone_tickets.sms_due), through `app.extensions["luot.sms"]`."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self) -> list[Event]:
+        sender = self.app.extensions.get("luot.sms")
+        if sender is None:
+            return []
+        from queueing.phone_tickets import sms_due
+        pool = self.app.extensions["luot_pool"]
+        db = pool.acquire()
+        try:
+            due = sms_due(QueueService(db, self.app.config["CENTRE_ID"], clock=self.app.config["CLOCK"]))
+        finally:
+            pool.release(db)
+        for phone, text in due:
+            sender.send(phone, text)
+        return []
+
+
+def followers_of(*makers):
+    """Several `NewestSummary` followers as one: their events, in order."""
+    return lambda: [event for maker in makers for event in maker()]
+
+
 # ---- pages ------------------------------------------------------------------------------------
 
 def staff_page(*roles: str):

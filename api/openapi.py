@@ -512,9 +512,9 @@ def served_operations(url_map) -> set[tuple[str, str]]:
 
 def build_spec(served: set[tuple[str, str]] | None = None) -> dict:
     """The OpenAPI document for the operations this server serves (all documented ones when None)."""
-    from api import dossier_openapi  # issue 16's operations, in their own module
+    from api import dossier_openapi, openapi_appointments  # issues 16 and 15's operations, in their own modules
     published = {}
-    for path, methods in {**paths(), **dossier_openapi.paths()}.items():
+    for path, methods in {**paths(), **dossier_openapi.paths(), **openapi_appointments.paths()}.items():
         kept = {method: spec for method, spec in methods.items() if served is None or (method, path) in served}
         if kept:
             published[path] = kept
@@ -527,7 +527,8 @@ def build_spec(served: set[tuple[str, str]] | None = None) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": published,
-        "components": {"schemas": {**SCHEMAS, **BODIES, **dossier_openapi.SCHEMAS, **dossier_openapi.BODIES},
+        "components": {"schemas": {**SCHEMAS, **BODIES, **dossier_openapi.SCHEMAS, **dossier_openapi.BODIES,
+                                   **openapi_appointments.SCHEMAS, **openapi_appointments.BODIES},
                        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     }
 

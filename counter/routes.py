@@ -10,7 +10,7 @@ from web import get_db, get_queue, staff_page
 
 bp = Blueprint("counter", __name__, template_folder="templates")
 
-COUNTER_TEXTS = ["choose_counter", "sign_in_counter", "leave_counter", "call_next", "recall", "start", "finish",
+COUNTER_TEXTS = ["appointment_badge", "choose_counter", "sign_in_counter", "leave_counter", "call_next", "recall", "start", "finish",
                  "no_show", "transfer", "pause", "resume", "current_ticket", "none_waiting", "waiting",
                  "counter", "service", "disconnected", "minutes", "state_open", "state_paused", "state_closed",
                  "status_called", "status_serving", "recalled_times", "choose_procedure_first", "choose_target", "counter_taken_by",

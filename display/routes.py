@@ -12,7 +12,7 @@ bp = Blueprint("display", __name__, template_folder="templates")
 
 AUDIO_WAIT_S = 8.0
 
-DISPLAY_TEXTS = ["invite", "to_counter", "counter", "recent_calls", "waiting", "start_sound", "start_sound_hint",
+DISPLAY_TEXTS = ["appointment_badge", "invite", "to_counter", "counter", "recent_calls", "waiting", "start_sound", "start_sound_hint",
                  "disconnected", "minutes", "no_calls_yet", "wait_about", "no_counter_display"]
 
 

@@ -33,6 +33,15 @@ def message(status: str, lang: str) -> str:
     return en if lang == "en" else vi
 
 
+def appointment_mark(queue, row: dict, english: bool, priority_label: str | None) -> str | None:
+    """The inverted line of the slip: the priority group, and "LỊCH HẸN hh:mm" for an appointment (issue 15)."""
+    if row.get("channel") != "appointment" or row.get("appointment_start") is None:
+        return priority_label
+    at = datetime.fromtimestamp(row["appointment_start"], timezone.utc).astimezone(queue.tz).strftime("%H:%M")
+    mark = f"{'APPOINTMENT' if english else 'LỊCH HẸN'} {at}"
+    return f"{priority_label} · {mark}" if priority_label else mark
+
+
 class Printing:
     """Turns issued tickets into print jobs; failures never touch the ticket, they raise an alert."""
 
@@ -59,8 +68,9 @@ class Printing:
             centre_name=(queue.centre["name_en"] or queue.centre["name"]) if english else queue.centre["name"],
             service_name=(row["service_name_en"] or row["service_name"]) if english else row["service_name"],
             ticket_number=ticket["number"],
-            priority_label=((row["priority_name_en"] or row["priority_name"]) if english else row["priority_name"])
-            if row["priority_code"] else None,
+            priority_label=appointment_mark(queue, row, english, ((row["priority_name_en"] or row["priority_name"])
+                                                                  if english else row["priority_name"])
+                                            if row["priority_code"] else None),
             people_ahead=ticket["position"], wait_low_min=low, wait_high_min=high,
             issued_at_local=issued.strftime("%H:%M %d/%m/%Y"),
             track_url=citizen_url(ticket["track_url"]),

@@ -229,7 +229,8 @@ def settings():
     principal, redirect_response = changer()
     if redirect_response:
         return redirect_response
-    data = {f.name: request.form.get(f.name, "") for f in SETTINGS_FIELDS}
+    data = {f.name: request.form.getlist(f.name) if f.kind == "checkboxes" else request.form.get(f.name, "")
+            for f in SETTINGS_FIELDS}
     try:
         outcome = admin.update_settings(get_db(), current_app.config["CENTRE_ID"], principal.id, data, now())
     except QueueError as error:
@@ -241,7 +242,10 @@ def settings():
 
 
 def _settings_values(current: dict) -> dict:
-    return {f.name: "" if current.get(f.name) is None else str(current[f.name]) for f in SETTINGS_FIELDS}
+    return {f.name: list(current.get(f.name) or []) if f.kind == "checkboxes" else
+            "" if current.get(f.name) is None else
+            json.dumps(current[f.name], ensure_ascii=False) if isinstance(current[f.name], dict) else
+            str(current[f.name]) for f in SETTINGS_FIELDS}
 
 
 def action_label(action: str) -> str:

@@ -173,6 +173,8 @@ class DayCloser(BackgroundJob):
         db = store.connect(self.database)
         try:
             queue = self._queue(db)
+            from .appointments import mark_missed
+            mark_missed(queue)  # bookings past their grace free nothing bookable, but are `missed` (issue 15)
             moment = last_close(db, self.centre_id, queue.tz, self.clock())
             if moment == self.last_moment:
                 return None

@@ -74,6 +74,7 @@ class WaitingTicket:
     service_id: int
     priority: bool
     target_counter_id: int | None = None
+    appointment_from: float | None = None  # a checked-in appointment: its slot's start (issue 15)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class CounterNow:
     consecutive_priority_calls: int = 0
     variance: float = 0.0  # uncertainty of `free_at` (the current ticket's)
     stretch: float = 1.0  # how much longer its ordinary tickets wait for priority tickets and transfers to come
+    consecutive_appointment_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class Schedule:
         counter.free_at = call.at + handling.mean
         counter.variance += handling.variance
         counter.consecutive_priority_calls = 0
+        counter.consecutive_appointment_calls = 0
         insort(self.call_keys, (call.at, call.counter_id))
         self.calls[ticket_id] = call
         return call
@@ -166,37 +169,64 @@ class Schedule:
 
 def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket],
              handling: dict[int, HandlingTimes], priority_ratio: int,
-             jumpers: dict[int, float] | None = None) -> Schedule:
+             jumpers: dict[int, float] | None = None, appointment_ratio: int = 0) -> Schedule:
     """Run the call policy forward; `tickets` in queue order (queue time, then issue order).
 
     `jumpers` (tickets per second by service, from the last hour) stretches the waits of ordinary
-    tickets: priority tickets and transfers that come while they wait will go before them.
+    tickets: priority tickets and transfers that come while they wait will go before them. A checked-in
+    appointment waits in the ordinary line and, from its slot's start, also in its service's appointment
+    line, which `policy.choose_next` serves before the ordinary one (`appointment_ratio`).
     """
     queues: dict[tuple, list[int]] = {}
     waiting: dict[int, list[int]] = {}
     for index, ticket in enumerate(tickets):
         owner = ("counter", ticket.target_counter_id) if ticket.target_counter_id else ("service", ticket.service_id)
         queues.setdefault((*owner, ticket.priority), []).append(index)
+        if ticket.appointment_from is not None and not ticket.priority:
+            queues.setdefault((*owner, "appointment"), []).append(index)
         if not ticket.target_counter_id:
             waiting.setdefault(ticket.service_id, [0, 0])[int(ticket.priority)] += 1
+    for key, queue in queues.items():
+        if key[2] == "appointment":
+            queue.sort(key=lambda index: (tickets[index].appointment_from, index))
     heads = {key: 0 for key in queues}
+    taken: set[int] = set()  # an appointment is in two lines: once called, skipped in the other
     reach: dict[int, int] = {}  # service -> counters that serve it
-    keys_of: dict[int, tuple[list, list]] = {}
+    keys_of: dict[int, tuple[list, list, list]] = {}
     for counter in counters:
         for service_id in counter.services:
             reach[service_id] = reach.get(service_id, 0) + 1
         owners = [("service", service_id) for service_id in counter.services] + [("counter", counter.id)]
-        keys_of[counter.id] = tuple([(*owner, priority) for owner in owners if (*owner, priority) in queues]
-                                    for priority in (True, False))
+        keys_of[counter.id] = tuple([(*owner, kind) for owner in owners if (*owner, kind) in queues]
+                                    for kind in (True, False, "appointment"))
 
-    def head(keys) -> int | None:
+    def first(key) -> int | None:
+        queue = queues[key]
+        while heads[key] < len(queue) and queue[heads[key]] in taken:
+            heads[key] += 1
+        return queue[heads[key]] if heads[key] < len(queue) else None
+
+    def head(keys) -> tuple | None:
         best = None
         for key in keys:
-            position = heads[key]
-            queue = queues[key]
-            if position < len(queue) and (best is None or queue[position] < queues[best][heads[best]]):
+            index = first(key)
+            if index is not None and (best is None or index < first(best)):
                 best = key
         return best
+
+    def appointment_head(keys, at: float) -> tuple[tuple | None, float | None]:
+        """The appointment line whose first ticket's slot has begun earliest; else when the next one begins."""
+        best, best_order, later = None, None, None
+        for key in keys:
+            index = first(key)
+            if index is None:
+                continue
+            begins = tickets[index].appointment_from
+            if begins > at:
+                later = begins if later is None else min(later, begins)
+            elif best is None or (begins, index) < best_order:
+                best, best_order = key, (begins, index)
+        return best, later
 
     calls: dict[str, Call] = {}
     call_keys: list[tuple[float, int]] = []
@@ -208,24 +238,32 @@ def simulate(now: float, counters: list[CounterNow], tickets: list[WaitingTicket
     while heap:
         at, counter_id = heapq.heappop(heap)
         counter = by_id[counter_id]
-        priority_keys, ordinary_keys = keys_of[counter_id]
-        priority_key, ordinary_key = head(priority_keys), head(ordinary_keys)
-        chosen = choose_next(QueueHeads(priority_key, ordinary_key), counter.consecutive_priority_calls,
-                             priority_ratio)
+        priority_keys, ordinary_keys, appointment_keys = keys_of[counter_id]
+        appointment_key, next_slot = appointment_head(appointment_keys, at)
+        chosen = choose_next(QueueHeads(head(priority_keys), head(ordinary_keys), appointment_key),
+                             counter.consecutive_priority_calls, priority_ratio,
+                             counter.consecutive_appointment_calls, appointment_ratio)
         if chosen is None:
+            if next_slot is not None:  # only appointments whose slot is still to come: wait for it
+                heapq.heappush(heap, (next_slot, counter_id))
+                continue
             counter.free_at = at  # nothing left for it: it is free from here on
             continue
-        index = queues[chosen][heads[chosen]]
-        heads[chosen] += 1
+        index = first(chosen)
+        taken.add(index)
         ticket = tickets[index]
         others = 1 if ticket.target_counter_id else reach.get(ticket.service_id, 1)
         calls[ticket.id] = Call(at, counter_id, counter.variance, others, 1.0 if ticket.priority else counter.stretch)
         call_keys.append((at, counter_id))
         counter.consecutive_priority_calls = counter.consecutive_priority_calls + 1 if ticket.priority else 0
+        if not ticket.priority:
+            counter.consecutive_appointment_calls = (counter.consecutive_appointment_calls + 1
+                                                     if chosen[2] == "appointment" else 0)
         times = handling[ticket.service_id]
         counter.free_at = at + times.mean
         counter.variance += times.variance
         heapq.heappush(heap, (counter.free_at, counter_id))
+    call_keys.sort()
     return Schedule(now, calls, call_keys, by_id, handling, waiting, _order_places(tickets, calls))
 
 
@@ -272,7 +310,8 @@ def counter_now(now: float, row: dict, services: frozenset[int], handling: dict[
         remaining = times.remaining(now - (row["current_called_at"] or now))
         free_at = max(free_at, now + remaining)
         variance = times.variance
-    return CounterNow(row["id"], services, free_at, row["consecutive_priority_calls"] or 0, variance)
+    return CounterNow(row["id"], services, free_at, row["consecutive_priority_calls"] or 0, variance,
+                      consecutive_appointment_calls=row.get("consecutive_appointment_calls") or 0)
 
 
 # ---- one schedule per database and centre, kept while nothing changed -------------------------------

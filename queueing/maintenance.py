@@ -25,7 +25,7 @@ log = logging.getLogger("luot.maintenance")
 DEFAULT_RETENTION_DAYS = 30
 DAY_S = 86_400
 # The personal data a ticket may carry (queueing/citizen.py keeps nothing else).
-CITIZEN_COLUMNS = ("citizen_name", "citizen_id_last4", "citizen_birth_year")
+CITIZEN_COLUMNS = ("citizen_name", "citizen_id_last4", "citizen_birth_year", "citizen_phone")
 # A ticket still in the hall keeps its citizen's data whatever the clock says: a wrong clock must
 # never wipe the name off the ticket a clerk is serving.
 OPEN_STATUSES = ("waiting", "called", "serving")
@@ -95,6 +95,7 @@ def purge_citizen_data(db, centre_id: str, now: float, retention_days: int | Non
             db, f"""UPDATE tickets SET {erase} WHERE centre_id = ? AND issued_at < ?
                     AND status NOT IN ({open_marks}) AND ({has_data})""",
             (centre_id, cutoff, *OPEN_STATUSES))
+        count += store.erase_appointment_citizen_data(db, centre_id, cutoff)  # bookings' name and phone (issue 15)
         if count:
             audit.record(db, centre_id, now, ACTION_CITIZEN_PURGED,
                          detail={"tickets": count, "retention_days": retention_days,

@@ -25,7 +25,8 @@ class QueueViews:
 
     def _schedule_key(self) -> tuple[tuple, tuple]:
         return ((store.database_path(self.db), self.centre_id),
-                store.queue_version(self.db, self.centre_id) + (int(self.settings["priority_ratio"]),))
+                store.queue_version(self.db, self.centre_id) + (int(self.settings["priority_ratio"]),
+                                                                 int(self.settings["appointment_ratio"])))
 
     def _simulate(self, now: float) -> forecast.Schedule:
         services = store.services(self.db, self.centre_id, active_only=False)
@@ -34,12 +35,14 @@ class QueueViews:
                     for service in services}
         counters = [forecast.counter_now(now, row, row["services"], handling)
                     for row in store.calling_counters(self.db, self.centre_id)]
-        tickets = [forecast.WaitingTicket(ticket_id, service_id, bool(priority), target)
-                   for ticket_id, service_id, priority, target in store.waiting_queue(self.db, self.centre_id)]
+        tickets = [forecast.WaitingTicket(ticket_id, service_id, bool(priority), target, appointment_start)
+                   for ticket_id, service_id, priority, target, appointment_start
+                   in store.waiting_queue(self.db, self.centre_id)]
         window = forecast.JUMPERS_WINDOW_S
         arrivals = {service_id: count / window for service_id, count in store.queue_jumpers(
             self.db, self.centre_id, now - window, local_day(now, self.tz)).items()}
-        return forecast.simulate(now, counters, tickets, handling, int(self.settings["priority_ratio"]), arrivals)
+        return forecast.simulate(now, counters, tickets, handling, int(self.settings["priority_ratio"]), arrivals,
+                                 int(self.settings["appointment_ratio"]))
 
     def forecast_new_ticket(self, service: dict) -> dict | None:
         """When an ordinary ticket of `service` issued now would be called: `{position, wait_s, range_s}`,
@@ -130,6 +133,7 @@ class QueueViews:
             "citizen_birth_year": row["citizen_birth_year"], "recall_count": row["recall_count"],
             "started_at": self.iso(row["started_at"]), "finished_at": self.iso(row["finished_at"]),
             "priority_name": row["priority_name"], "dossier_number": row["dossier_number"],
+            "channel": row["channel"],
         })
         if row["dossier_number"]:  # a reception's dossier, or the one a result-return ticket came to collect
             dossier = store.dossier_of_ticket(self.db, row["id"])
@@ -153,7 +157,8 @@ class QueueViews:
     def call_view(self, row: dict) -> dict:
         return {"ticket_id": row["id"], "number": row["number"], "counter": row["counter_number"],
                 "counter_name": row["counter_name"], "service": row["service_code"],
-                "called_at": self.iso(row["called_at"]), "recall": row["recall_count"] > 0}
+                "called_at": self.iso(row["called_at"]), "recall": row["recall_count"] > 0,
+                "appointment": row["channel"] == "appointment"}
 
     def recent_calls(self, limit: int = 8) -> list[dict]:
         return [self.call_view(row) for row in store.recent_calls(self.db, self.centre_id, limit)]

@@ -518,3 +518,51 @@ def dossiers_receipts(db):
     db.execute("CREATE INDEX dossiers_open ON dossiers (centre_id, status, due_date)")
     from .dossiers import add_return_service_to_demo
     add_return_service_to_demo(db)
+
+
+@migrations(name="0011_appointments_bookings")
+def appointments_bookings(db):
+    """Appointments (issue 15): bookings of a service's slot, and how a ticket came to be.
+
+    `tickets.channel` says where a ticket was taken (kiosk, appointment check-in, phone);
+    `tickets.appointment_start` is the slot's start of an appointment's ticket: from then on the call
+    policy serves it before the ordinary tickets of its service, `appointment_ratio` in a row at most
+    (`counters.consecutive_appointment_calls`). A booking's name and phone are citizen data, erased by
+    the retention purge like a ticket's; the ID number is kept only as its keyed hash, to refuse a
+    second booking of the same person, and erased with them.
+    """
+    db.execute("ALTER TABLE tickets ADD COLUMN channel TEXT NOT NULL DEFAULT 'kiosk'")
+    db.execute("ALTER TABLE tickets ADD COLUMN appointment_start REAL")
+    db.execute("ALTER TABLE counters ADD COLUMN consecutive_appointment_calls INTEGER NOT NULL DEFAULT 0")
+    db.execute("""CREATE TABLE appointments (
+                      id INTEGER PRIMARY KEY,
+                      centre_id TEXT NOT NULL REFERENCES centres(id),
+                      code TEXT NOT NULL UNIQUE,
+                      service_id INTEGER NOT NULL REFERENCES services(id),
+                      procedure_id INTEGER REFERENCES procedures(id),
+                      local_day TEXT NOT NULL,
+                      slot_start REAL NOT NULL,
+                      slot_end REAL NOT NULL,
+                      status TEXT NOT NULL DEFAULT 'booked',
+                      name TEXT,
+                      phone TEXT,
+                      id_hash TEXT,
+                      lang TEXT NOT NULL DEFAULT 'vi',
+                      booked_at REAL NOT NULL,
+                      changed_at REAL,
+                      checked_in_at REAL,
+                      ticket_id TEXT REFERENCES tickets(id)
+                  )""")
+    db.execute("CREATE INDEX appointments_slot ON appointments (centre_id, service_id, slot_start, status)")
+    db.execute("CREATE INDEX appointments_day ON appointments (centre_id, local_day, status)")
+
+
+@migrations(name="0011_appointments_phone")
+def appointments_phone(db):
+    """A ticket's phone (issue 15): given at `/join` (a ticket from the phone) or opted in at the kiosk's
+    keypad for an SMS when the turn is near. Citizen data, erased by the retention purge; `sms_nudged_at`
+    and `sms_called_at` make each SMS go once."""
+    db.execute("ALTER TABLE tickets ADD COLUMN citizen_phone TEXT")
+    db.execute("ALTER TABLE tickets ADD COLUMN sms_nudged_at REAL")
+    db.execute("ALTER TABLE tickets ADD COLUMN sms_called_at REAL")
+    db.execute("CREATE INDEX tickets_phone ON tickets (centre_id, citizen_phone) WHERE citizen_phone IS NOT NULL")

@@ -36,6 +36,16 @@ DEFAULT_SETTINGS = {
     "kiosk_tickets_per_minute": 30,
     "citizen_retention_days": 30,
     **dossiers.DOSSIER_DEFAULTS,
+    "appointment_ratio": 3,  # appointments called in a row before an ordinary ticket goes first (0: always first)
+    "appointment_grace_minutes": 15,
+    "appointment_early_minutes": 30,
+    "appointment_slot_minutes": 15,
+    "appointment_places": 2,
+    "appointment_services": {},
+    "phone_join_disabled": [],  # service codes that take no ticket from /join
+    "phone_join_per_address_per_hour": 6,
+    "appointment_punctual_minutes": 10,  # statistics: an appointment called within this of its slot is on time
+    "nudge_ahead": 3,
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -191,53 +201,67 @@ class QueueService(QueueViews, CounterSessions):
     # ---- kiosk -------------------------------------------------------------------------
 
     def issue_ticket(self, service_code, priority=None, device_id=None, citizen=None, lang="vi",
-                     is_demo: bool = False, dossier_code: str | None = None) -> Outcome:
+                     is_demo: bool = False, channel: str = "kiosk", dossier_code: str | None = None) -> Outcome:
         """Give a citizen the next number of a service; durable before it returns."""
-        lang = lang if lang in ("vi", "en") else "vi"
         with store.transaction(self.db):
-            service = self.service_by_code(service_code)
-            priority_id = self._priority_id(priority)
-            now = self.clock()
+            return self.issue_in_transaction(service_code, priority, device_id, citizen, lang, is_demo, channel,
+                                             dossier_code=dossier_code)
+
+    def issue_in_transaction(self, service_code, priority=None, device_id=None, citizen=None, lang="vi",
+                             is_demo: bool = False, channel: str = "kiosk",
+                             appointment_start: float | None = None, dossier_code: str | None = None) -> Outcome:
+        """`issue_ticket` inside the caller's transaction; an appointment's check-in (issue 15) is one: its
+        place was promised at booking, so neither the opening hours nor the daily cap refuse it."""
+        lang = lang if lang in ("vi", "en") else "vi"
+        service = self.service_by_code(service_code)
+        priority_id = self._priority_id(priority)
+        now = self.clock()
+        day = local_day(now, self.tz)
+        if channel != "appointment":
             closing.refuse_if_closed(self, service, now)  # 409 holiday / cut_off (issue 11)
             if not self.service_is_open(service, now):
                 hours = self.opening_hours_text(service)
                 raise Conflict(f"Hiện tại ngoài giờ lấy số. Giờ nhận số: {hours}. Vui lòng quay lại trong khung giờ này "
                                f"(closed now; opening hours {hours})", code="closed")
-            day = local_day(now, self.tz)
             if service["daily_cap"] and store.issued_today(self.db, self.centre_id, service["id"], day) >= service["daily_cap"]:
                 raise Conflict("Đã hết số trong ngày cho lĩnh vực này (daily cap reached)", code="sold_out")
-            sequence = store.next_sequence(self.db, self.centre_id, service["id"], day)
-            # If the clock was set back (NTP, a manual fix), a new ticket still queues behind today's others.
-            queue_at = max(now, store.latest_queue_time(self.db, self.centre_id, day) or now)
-            ticket_id = secrets.token_urlsafe(12)
-            row = {
-                "id": ticket_id, "track_key": new_track_key(), "centre_id": self.centre_id, "number_service_id": service["id"],
-                "local_day": day, "sequence": sequence,
-                "number": format_ticket_number(service["prefix"], sequence), "service_id": service["id"],
-                "priority_group_id": priority_id, "status": TicketStatus.WAITING.value, "issued_at": now,
-                "local_hour": local_hour(now, self.tz), "queue_at": queue_at, "device_id": device_id,
-                "lang": lang, "is_demo": int(is_demo), "dossier_number": dossier_code,
-            }
-            if citizen is not None:
-                # Not the ID number's keyed hash: nothing read it (dropped by migration 0009_keys_track_key).
-                row.update({"citizen_name": citizen.name,
-                            "citizen_id_last4": citizen.id_last4, "citizen_birth_year": citizen.birth_year})
-            # An ordinary newcomer extends the schedule made before it (it moves nobody), so issuing costs the
-            # same with 5,000 waiting as with none; a priority ticket moves others and is forecast afresh.
-            schedule = self.schedule() if priority_id is None else None
-            store.insert(self.db, "tickets", row)
-            store.add_ticket_event(self.db, self.centre_id, ticket_id, now, "issued", None, "waiting",
-                                   service["id"], detail={**({"priority": priority} if priority else {}),
-                                                          **({"dossier": dossier_code} if dossier_code else {})} or None)
-            if schedule is not None:
-                schedule.add_ordinary(ticket_id, service["id"], now)
-                forecast.schedules.put(*self._schedule_key(), schedule)
-            issued = store.ticket_row(self.db, ticket_id)
-            # Only this answer (to the kiosk or staff who issued it) carries the key that proves the ticket.
-            public = {**self.public_ticket(issued, schedule), "priority": issued["priority_code"],
-                      "track_key": issued["track_key"]}
-            events = [queue_changed_marker()]
-        return Outcome(public, events)
+        sequence = store.next_sequence(self.db, self.centre_id, service["id"], day)
+        # If the clock was set back (NTP, a manual fix), a new ticket still queues behind today's others.
+        queue_at = max(now, store.latest_queue_time(self.db, self.centre_id, day) or now)
+        ticket_id = secrets.token_urlsafe(12)
+        row = {
+            "id": ticket_id, "track_key": new_track_key(), "centre_id": self.centre_id, "number_service_id": service["id"],
+            "local_day": day, "sequence": sequence,
+            "number": format_ticket_number(service["prefix"], sequence), "service_id": service["id"],
+            "priority_group_id": priority_id, "status": TicketStatus.WAITING.value, "issued_at": now,
+            "local_hour": local_hour(now, self.tz), "queue_at": queue_at, "device_id": device_id,
+            "lang": lang, "is_demo": int(is_demo), "channel": channel, "appointment_start": appointment_start,
+            "dossier_number": dossier_code,
+        }
+        if citizen is not None:
+            # Not the ID number's keyed hash: nothing read it (dropped by migration 0009_keys_track_key).
+            row.update({"citizen_name": citizen.name,
+                        "citizen_id_last4": citizen.id_last4, "citizen_birth_year": citizen.birth_year})
+        # An ordinary newcomer extends the schedule made before it (it moves nobody), so issuing costs the
+        # same with 5,000 waiting as with none; a priority ticket or an appointment moves others and is
+        # forecast afresh.
+        schedule = self.schedule() if priority_id is None and appointment_start is None else None
+        store.insert(self.db, "tickets", row)
+        detail = {"priority": priority} if priority else {}
+        if channel != "kiosk":
+            detail["channel"] = channel
+        if dossier_code:
+            detail["dossier"] = dossier_code
+        store.add_ticket_event(self.db, self.centre_id, ticket_id, now, "issued", None, "waiting",
+                               service["id"], detail=detail or None)
+        if schedule is not None:
+            schedule.add_ordinary(ticket_id, service["id"], now)
+            forecast.schedules.put(*self._schedule_key(), schedule)
+        issued = store.ticket_row(self.db, ticket_id)
+        # Only this answer (to the kiosk or staff who issued it) carries the key that proves the ticket.
+        public = {**self.public_ticket(issued, schedule), "priority": issued["priority_code"],
+                  "track_key": issued["track_key"]}
+        return Outcome(public, [queue_changed_marker()])
 
     def _priority_id(self, priority) -> int | None:
         if priority in (None, ""):
@@ -258,9 +282,9 @@ class QueueService(QueueViews, CounterSessions):
                                code="counter_paused")
             self._refuse_if_busy(counter)
             stale = closing.expire_earlier_days(self)  # yesterday's A001 is never called (issue 11)
-            priority_head, normal_head = store.queue_heads(self.db, self.centre_id, counter["id"])
-            chosen = choose_next(QueueHeads(priority_head, normal_head), counter["consecutive_priority_calls"],
-                                 int(self.settings["priority_ratio"]))
+            heads = QueueHeads(*store.queue_heads(self.db, self.centre_id, counter["id"], self.clock()))
+            chosen = choose_next(heads, counter["consecutive_priority_calls"], int(self.settings["priority_ratio"]),
+                                 counter["consecutive_appointment_calls"], int(self.settings["appointment_ratio"]))
             if chosen is None:
                 return Outcome({"ticket": None}, stale)
             ticket = store.ticket_row(self.db, chosen)
@@ -268,6 +292,10 @@ class QueueService(QueueViews, CounterSessions):
             was_priority = ticket["priority_group_id"] is not None
             store.execute(self.db, "UPDATE counters SET consecutive_priority_calls = ? WHERE id = ?",
                           (counter["consecutive_priority_calls"] + 1 if was_priority else 0, counter["id"]))
+            if not was_priority:  # a run of appointments ends with an ordinary call (appointment_ratio)
+                store.execute(self.db, "UPDATE counters SET consecutive_appointment_calls = ? WHERE id = ?",
+                              (counter["consecutive_appointment_calls"] + 1 if chosen == heads.appointment_ticket_id
+                               else 0, counter["id"]))
             events = stale + self._after_call(ticket["id"], counter["id"])
             result = {"ticket": self.staff_ticket(store.ticket_row(self.db, ticket["id"]))}
         return Outcome(result, events)

@@ -15,3 +15,10 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_NON_DECOMPOSING))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return " ".join(stripped.casefold().split())
+
+
+def strip_diacritics(text: str) -> str:
+    """Text without Vietnamese diacritics, case kept ("Lượt: số" -> "Luot: so"), for SMS gateways that
+    take only ASCII (and count a Unicode SMS as 70 characters instead of 160)."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_NON_DECOMPOSING))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The project's own top-level modules and packages, i.e. the layers.
 PROJECT = {"queueing", "printers", "kiosk", "counter", "display", "manager", "api", "web", "server", "settings",
-           "sockets", "i18n", "gunicorn", "bench", "tests", "hub"}
+           "sockets", "i18n", "gunicorn", "bench", "tests", "hub", "notify"}
 
 # layer (a package or module, most specific first) -> (project modules it may import, third-party roots it must not)
 # A project import is allowed when it is, or lies under, one of the listed modules.
@@ -17,6 +17,8 @@ RULES = {
     "kiosk.assistant": ({"queueing.text"}, {"flask", "flask_socketio", "socketio", "escpos", "pyttsx3"}),
     "queueing": (set(), {"flask", "flask_socketio", "socketio", "escpos", "pyttsx3", "werkzeug", "jinja2"}),
     "printers": ({"queueing"}, {"flask", "flask_socketio", "pyttsx3"}),
+    # SMS senders (issue 15): plain Python over requests; folding texts is the core's
+    "notify": ({"queueing.text"}, {"flask", "flask_socketio", "socketio", "escpos", "pyttsx3"}),
     "settings": (set(), {"flask", "flask_socketio", "escpos", "pyttsx3"}),
     # how connections are served (gevent or threading), capped and closed on every instance
     "sockets": ({"settings"}, {"flask", "escpos", "pyttsx3"}),

@@ -37,7 +37,7 @@ def serve(queue, counter, clerk):
 
 def citizen_rows(db):
     return store.all_rows(db, """SELECT id, status, citizen_name, citizen_id_last4,
-                                 citizen_birth_year FROM tickets ORDER BY issued_at""")
+                                 citizen_birth_year, citizen_phone FROM tickets ORDER BY issued_at""")
 
 
 # ---- retention ---------------------------------------------------------------------------------

@@ -104,6 +104,23 @@ ROWS = [
         body={"scan": "http://192.168.1.10:5000/t/khong-co-phieu-nay"}, note="an unknown slip: 404 to the kiosk"),
     Row("POST", "/api/v1/citizen/check", "/api/v1/citizen/check", only(["kiosk"] + STAFF),
         body={"citizen_qr": CARD}),
+    # ---- appointments (issue 15): the code is the booking's only proof
+    Row("GET", "/api/v1/appointments/slots", "/api/v1/appointments/slots?service=TP&date=2026-11-24", everyone()),
+    Row("POST", "/api/v1/appointments", "/api/v1/appointments", everyone(201),
+        body={"service": "TP", "start": "2026-11-24T10:00:00+07:00", "name": "Phạm Thị Dung", "phone": "0987654321"}),
+    Row("GET", "/api/v1/appointments/<code>", "/api/v1/appointments/{BK}", everyone()),
+    Row("PATCH", "/api/v1/appointments/<code>", "/api/v1/appointments/{BK}", everyone(),
+        body={"start": "2026-11-24T11:00:00+07:00"}),
+    Row("DELETE", "/api/v1/appointments/<code>", "/api/v1/appointments/{BK}", everyone()),
+    Row("POST", "/api/v1/appointments/<code>/check-in", "/api/v1/appointments/{BK}/check-in",
+        only(["kiosk"] + STAFF, 201)),
+    Row("POST", "/api/v1/appointments/check-in", "/api/v1/appointments/check-in", only(["kiosk"] + STAFF, 404),
+        body={"citizen_qr": CARD}, note="that card has no booking today"),
+    Row("GET", "/api/v1/appointments", "/api/v1/appointments", only(MANAGERS)),
+    Row("GET", "/api/v1/stats/channels", "/api/v1/stats/channels", only(MANAGERS)),
+    Row("POST", "/api/v1/join", "/api/v1/join", everyone(201), body={"service": "TP", "phone": "0987654321"}),
+    Row("POST", "/api/v1/tickets/<ticket_id>/phone", "/api/v1/tickets/{W1}/phone", only(["kiosk"] + STAFF),
+        body={"phone": "0987654321"}, note="the kiosk's keypad right after the ticket"),
     # ---- screens and monitors
     Row("GET", "/api/v1/queue", "/api/v1/queue", only(DEVICES + STAFF)),
     Row("GET", "/api/v1/counters/<int:counter_id>", "/api/v1/counters/1",
@@ -211,6 +228,14 @@ ROWS = [
     Row("GET", "/t/<track_key>/manifest.webmanifest", "/t/{W1}/manifest.webmanifest", everyone(404)),
     Row("GET", "/kiosk/guidance.wav", "/kiosk/guidance.wav?screen=home", everyone(404),
         note="the tests' server speaks nothing (LUOT_TTS=none): code speech_off"),
+
+
+    Row("GET", "/book", "/book", everyone()),
+    Row("GET", "/join", "/join", everyone()),
+    Row("GET", "/book/find", "/book/find?code={BK}", everyone(303)),
+    Row("GET", "/book/<code>", "/book/{BK}", everyone()),
+    Row("GET", "/book/<code>/qr.svg", "/book/{BK}/qr.svg", everyone()),
+    Row("GET", "/book/<code>.ics", "/book/{BK}.ics", everyone()),
     Row("GET", "/rate/<int:counter_number>", "/rate/1", everyone()),
     Row("GET", "/audio/<key>.wav", "/audio/none.wav", everyone(404)),
     Row("GET", "/static/<path:filename>", "/static/js/common.js", everyone()),
@@ -332,6 +357,9 @@ def world(tmp_path_factory, app_instance_template):
     queue.call_next(1, users["clerk1"])
     waiting = [queue.issue_ticket("TP").result for _ in range(2)]
     queue.sign_in(2, users["clerk2"])
+    from queueing import appointments
+    booking = appointments.book(queue, {"service": "TP", "start": "2026-11-24T09:15:00+07:00", "name": "Lê Văn Cường",
+                                        "phone": "0912345678"}).result
     printer_id = store.scalar(db, "SELECT id FROM devices WHERE name = 'Máy in sảnh'")
     with store.transaction(db):
         store.insert(db, "print_jobs", {"id": "job-1", "centre_id": centre.DEMO_CENTRE_ID,
@@ -341,7 +369,7 @@ def world(tmp_path_factory, app_instance_template):
     ids = {"D": done["id"], "T1": called["id"], "W1": waiting[0]["id"], "W2": waiting[1]["id"],
            "Dkey": done["track_key"], "W1key": waiting[0]["track_key"], "DC": DOSSIER_CODE, "DCkey": receipt["key"],
            "spare": store.scalar(db, "SELECT id FROM devices WHERE name = 'Màn hình dự phòng'"),
-           "quay6": clerk_id(db, 6), **users, "configuration": configuration}
+           "quay6": clerk_id(db, 6), **users, "configuration": configuration, "BK": booking["code"]}
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     template = folder.parent / "matrix-template.sqlite3"

@@ -32,6 +32,14 @@ SETTING_LABELS = {
     "alert_pause_minutes": "Cảnh báo khi quầy tạm dừng quá (phút)",
     "alert_waiting_count": "Cảnh báo khi số người chờ vượt quá",
     "cutoff_margin_minutes": "Ngừng cấp số trước giờ đóng cửa (phút)",
+    "appointment_ratio": "Tỉ lệ lịch hẹn (số lượt lịch hẹn liên tiếp)",
+    "appointment_grace_minutes": "Lịch hẹn: cho xác nhận muộn tối đa (phút)",
+    "appointment_early_minutes": "Lịch hẹn: cho xác nhận sớm tối đa (phút)",
+    "appointment_slot_minutes": "Độ dài một khung giờ hẹn (phút)", "appointment_places": "Số chỗ mỗi khung giờ hẹn",
+    "appointment_services": "Quy định lịch hẹn theo lĩnh vực", "nudge_ahead": "Báo trước khi còn N người",
+    "phone_join_disabled": "Lĩnh vực không cho lấy số qua điện thoại",
+    "appointment_punctual_minutes": "Lịch hẹn đúng giờ nếu được gọi trong vòng (phút)",
+    "phone_join_per_address_per_hour": "Số phiếu qua điện thoại mỗi giờ từ một địa chỉ",
     "name": "Tên trung tâm", "name_en": "Tên trung tâm (tiếng Anh)", "timezone": "Múi giờ",
     **DOSSIER_SETTING_LABELS,
 }
@@ -44,7 +52,10 @@ def clean_setting(key: str, value):
               "no_show_restore_minutes": (0, 1440),
               "kiosk_tickets_per_minute": (1, 600), "citizen_retention_days": (1, 3650), "voice_rate": (80, 260),
               "alert_wait_minutes": (0, 1440), "alert_pause_minutes": (0, 1440), "alert_waiting_count": (0, 100000),
-              "cutoff_margin_minutes": (0, 240)}
+              "cutoff_margin_minutes": (0, 240), "appointment_ratio": (0, 100), "appointment_grace_minutes": (0, 240),
+              "appointment_early_minutes": (0, 240), "appointment_slot_minutes": (5, 240),
+              "appointment_places": (0, 100), "nudge_ahead": (0, 50), "phone_join_per_address_per_hour": (1, 1000),
+              "appointment_punctual_minutes": (0, 240)}
     if key in ranges:
         return _int(value, key, label, minimum=ranges[key][0], maximum=ranges[key][1])
     if key in DOSSIER_DEFAULTS:
@@ -52,6 +63,20 @@ def clean_setting(key: str, value):
             return clean_dossier_setting(key, value, DOSSIER_SETTING_LABELS[key])
         except ValueError as error:
             raise ValidationError(str(error), field=key, code="bad_setting") from None
+    if key == "phone_join_disabled":
+        if not isinstance(value, list) or not all(isinstance(code, str) and code for code in value):
+            raise ValidationError(f"{label} phải là danh sách mã lĩnh vực (must be a list of service codes)",
+                                  field=key, code="bad_service_list")
+        return sorted(set(value))
+    if key == "appointment_services":
+        import json
+        from ..appointments import clean_service_rules
+        try:
+            if isinstance(value, str):  # the admin form's text field holds the JSON
+                value = json.loads(value) if value.strip() else {}
+            return clean_service_rules(value)
+        except ValueError as error:  # json.JSONDecodeError is one
+            raise ValidationError(f"{label}: {error}", field=key, code="bad_appointment_services") from None
     if key == "language":
         if value not in ("vi", "en"):
             raise ValidationError(f"{label} phải là vi hoặc en, không phải «{value}» (language must be vi or en)",

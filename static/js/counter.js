@@ -86,7 +86,8 @@
     if (status === "called" && ticket.recall_count) label += " · " + T.recalled_times.replace("{n}", ticket.recall_count);
     $("current-label").textContent = label;
     $("current-number").textContent = ticket ? ticket.number : "—";
-    $("current-service").textContent = ticket ? ticket.service_name + (ticket.priority_name ? " · ★ " + ticket.priority_name : "") : "";
+    $("current-service").textContent = ticket ? ticket.service_name + (ticket.priority_name ? " · ★ " + ticket.priority_name : "")
+      + (ticket.channel === "appointment" ? " · 📅 " + T.appointment_badge : "") : "";
     $("current-citizen").textContent = ticket && ticket.citizen_name
       ? ticket.citizen_name + (ticket.citizen_birth_year ? " · " + ticket.citizen_birth_year : "") + (ticket.citizen_id_last4 ? " · …" + ticket.citizen_id_last4 : "")
       : "";

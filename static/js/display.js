@@ -78,7 +78,8 @@
   function showLatest(call, fresh) {
     var box = $("now-calling");
     $("latest-number").textContent = call ? call.number : "—";
-    $("latest-counter").textContent = call ? T.to_counter + " " + call.counter : "";
+    $("latest-counter").textContent = call ? T.to_counter + " " + call.counter
+      + (call.appointment ? " · 📅 " + T.appointment_badge : "") : "";
     box.classList.toggle("idle", !call);
     if (!fresh) return;
     // Restart the blink for every new call, then keep the steady highlight.

@@ -186,6 +186,7 @@
     $("print-status").textContent = ticket.print && ticket.print.message ? ticket.print.message : "";
     $("print-status").hidden = !$("print-status").textContent;
     show("screen-ticket");
+    document.dispatchEvent(new CustomEvent("luot:ticket", {detail: ticket}));  // e.g. the SMS opt-in (issue 15)
     resetIdle(TICKET_RESET_MS);
   }
 

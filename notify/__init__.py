@@ -1,0 +1,1 @@
+"""Messages to citizens outside the centre's screens: SMS (notify/sms.py)."""
