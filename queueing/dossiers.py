@@ -394,8 +394,8 @@ class DossierDesk:
         row = self.get(code)
         if not row["phone"]:
             return None
-        return row["phone"], (f"{self.queue.centre['name']}: ket qua ho so {row['code']} da co. "
-                              "Moi Ong/Ba den nhan ket qua, mang theo giay bien nhan.")
+        return row["phone"], (f"{self.queue.centre['name']}: kết quả hồ sơ {row['code']} đã có. "
+                              "Mời Ông/Bà đến nhận kết quả, mang theo giấy biên nhận.")
 
     def due_lists(self, limit: int = 100) -> dict:
         """The monitor's panel: results due today, overdue, and ready but not collected."""

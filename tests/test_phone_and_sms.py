@@ -127,3 +127,22 @@ def test_sms_when_the_turn_is_near_and_when_called_each_once(client, api, app, g
     client.post("/api/v1/counters/1/call-next", headers=clerk)
     client.post("/api/v1/counters/1/pause", json={"reason": "break"}, headers=clerk)
     assert texts()[1:] == [f"Lượt: mời số {number} đến quầy 1."]
+
+
+def test_a_ready_result_is_texted_to_the_phone_given_at_reception(client, api, app, gateway):
+    """Issue 16 through issue 15's sender: marking a dossier ready sends one SMS to the gateway, in Vietnamese."""
+    app.extensions["luot.sms"] = HttpSmsSender(gateway.url)
+    ticket = api.issue("CA_CT")
+    clerk = api.headers("quay3")
+    client.post("/api/v1/counters/3/sign-in", headers=clerk)
+    assert client.post("/api/v1/counters/3/call-next", headers=clerk).json["ticket"]["id"] == ticket["id"]
+    client.post(f"/api/v1/tickets/{ticket['id']}/start", headers=clerk)
+    code = "000.00.30.H56-241204-0007"
+    finished = client.post(f"/api/v1/tickets/{ticket['id']}/finish", headers=clerk,
+                           json={"procedure": "CT-R02", "dossier": {"code": code, "phone": "0912 345 678"}})
+    assert finished.status_code == 200, finished.json
+    assert gateway.received == []
+    assert client.post(f"/api/v1/dossiers/{code}/ready", headers=clerk).status_code == 200
+    sent = [json.loads(item["body"]) for item in gateway.received]
+    assert len(sent) == 1 and sent[0]["to"] == "0912345678"
+    assert f"kết quả hồ sơ {code} đã có" in sent[0]["text"]
