@@ -12,7 +12,7 @@ from i18n import current_language
 from kiosk.routes import bp
 from queueing import appointments
 from queueing.model import QueueError
-from web import get_queue
+from web import citizen_url, get_queue
 
 BOOK_DAYS_SHOWN = 14
 
@@ -151,7 +151,7 @@ def booking_page(code):
 def booking_qr(code):
     """The QR the kiosk's scanner reads: the booking page's address, which ends with the code."""
     row = _booking_or_404(code)
-    qr = segno.make(url_for("kiosk.booking_page", code=row["code"], _external=True), error="m")
+    qr = segno.make(citizen_url(url_for("kiosk.booking_page", code=row["code"])), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, border=2, dark="#111")
     return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})

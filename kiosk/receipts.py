@@ -13,7 +13,7 @@ from printers.slip import WIDTH_80MM_PX
 from queueing.dossiers import DossierDesk
 from queueing.model import QueueError
 from queueing.stats import day_label
-from web import get_queue
+from web import citizen_url, get_queue
 
 
 def receipt_for(desk: DossierDesk, row: dict, lang: str) -> ReceiptData:
@@ -30,7 +30,7 @@ def receipt_for(desk: DossierDesk, row: dict, lang: str) -> ReceiptData:
         centre_name=(queue.centre["name_en"] or queue.centre["name"]) if english else queue.centre["name"],
         procedure_name=(row["procedure_name_en"] or row["procedure_name"]) if english else row["procedure_name"],
         code=row["code"], due_date_local=day_label(date.fromisoformat(row["due_date"])),
-        track_url=url_for("dossiers.dossier_page", key=row["key"], _external=True),
+        track_url=citizen_url(url_for("dossiers.dossier_page", key=row["key"])),
         fee=row["fee"], paid=row["paid_at"] is not None, payment_payload=payload, lang="en" if english else "vi")
 
 
