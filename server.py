@@ -53,9 +53,16 @@ def secret_key(folder: Path) -> str:
         return configured
     key_file = folder / "secret_key"
     if not key_file.exists():
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        # Written whole under a name of its own, then linked: processes starting together all end up with
+        # the first one's key, and none ever reads a half-written file.
+        draft = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        write_private(draft, secrets.token_urlsafe(48))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return key_file.read_text().strip()
 
 

@@ -42,6 +42,7 @@ def slots():
 
 @bp.post("/appointments")
 def book():
+    current_principal()  # anyone may write here, but a staff browser session still shows its CSRF token
     data = json_body({"service", "start", "name", "phone", "procedure", "citizen_qr", "lang"})
     _limit("book", BOOKINGS_PER_MINUTE)
     citizen = _citizen(data.get("citizen_qr"))
@@ -59,6 +60,7 @@ def read(code):
 
 @bp.patch("/appointments/<code>")
 def move(code):
+    current_principal()  # anyone may write here, but a staff browser session still shows its CSRF token
     data = json_body({"start"})
     _limit("lookup", LOOKUPS_PER_MINUTE)
     return jsonify(appointments.move(get_queue(), code, data.get("start")).result)
@@ -66,6 +68,7 @@ def move(code):
 
 @bp.delete("/appointments/<code>")
 def cancel(code):
+    current_principal()  # anyone may write here, but a staff browser session still shows its CSRF token
     json_body(set())
     _limit("lookup", LOOKUPS_PER_MINUTE)
     return jsonify(appointments.cancel(get_queue(), code).result)
@@ -96,6 +99,7 @@ def check_in(code):
 @bp.post("/appointments/check-in")
 def check_in_by_card():
     """The kiosk scanned an ID card instead of a booking: today's booking of that person."""
+    require("kiosk", "staff")
     data = json_body({"citizen_qr", "lang"})
     if data.get("citizen_qr") in (None, ""):
         raise QueueError("Hãy quét thẻ căn cước (citizen_qr is required)", code="bad_citizen_qr")
@@ -114,6 +118,7 @@ def day_bookings():
 @bp.post("/join")
 def join():
     """`/join` (the entrance's poster QR): an ordinary ticket without the kiosk, for one phone."""
+    current_principal()  # anyone may write here, but a staff browser session still shows its CSRF token
     data = json_body({"service", "phone", "lang"})
     queue = get_queue()
     per_hour = int(queue.settings.get("phone_join_per_address_per_hour", 6))
