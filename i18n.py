@@ -31,7 +31,7 @@ TEXT = {
     "appointments_punctual": ("lịch hẹn được gọi đúng giờ (≤ {n} phút): {pct}%", "appointments called on time (≤ {n} min): {pct}%"),
     "appointment_slot": ("Giờ hẹn", "Slot"),
     "appointment_booked": ("Đã đặt", "Booked"),
-    "appointment_checked_in": ("Đã đến", "Checked in"),
+    "appointment_count_checked_in": ("Đã đến", "Checked in"),
     "appointment_missed": ("Không đến", "Missed"),
     "sms_optin": ("Nhắn tin cho tôi khi sắp đến lượt", "Text me when my turn is near"),
     "sms_optin_send": ("Đăng ký nhận tin", "Send me texts"),

@@ -24,7 +24,7 @@ def postgres_bin() -> Path | None:
 
 
 def why_no_postgres() -> str | None:
-    """None when the hub tests can run; otherwise the reason they are skipped."""
+    """None when the hub tests can run; otherwise why they cannot (they then fail)."""
     if postgres_bin() is None:
         return "PostgreSQL is not installed (scripts/install.sh --test installs Debian's postgresql)"
     try:

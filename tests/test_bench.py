@@ -73,7 +73,7 @@ def test_idle_sockets_benchmark():
 def test_province_hub_benchmark():
     from tests.hub_fixtures import why_no_postgres
     if why_no_postgres():
-        pytest.skip(why_no_postgres())
+        pytest.fail(f"PostgreSQL is needed (scripts/install.sh --test installs it): {why_no_postgres()}")
     output = run_bench("bench_hub.py", "--centres", "3", "--tickets", "30", "--lag-seconds", "3")
     stored, sent = row(output, "events stored / sent (exactly once)")[0].split(" / ")
     assert stored == sent and row(output, "centres whose issued/served/no-show differ")[0] == "0"

@@ -17,7 +17,14 @@ import requests
 from tests.conftest import ROOT, FakeClock, free_port, make_app
 from tests.hub_fixtures import ThrowawayCluster, why_no_postgres
 
-pytestmark = pytest.mark.skipif(why_no_postgres() is not None, reason=why_no_postgres() or "")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def postgres_is_installed():
+    """The hub's tests need Debian's PostgreSQL, which `scripts/install.sh --test` installs: missing, they fail."""
+    reason = why_no_postgres()
+    if reason:
+        pytest.fail(f"PostgreSQL is needed for the hub's tests (scripts/install.sh --test installs it): {reason}")
 
 DAY = "2026-11-24"
 CITIZEN_QR = "038155000003|171234567|LÊ VĂN CƯỜNG|15071955|Nam|Xã Hải Long, Tỉnh Thanh Hóa|20042021"
