@@ -55,8 +55,8 @@ def paths() -> dict:
                               auth=False, tags=public),
             "get": operation("appointments.day_bookings", "A day's bookings per slot and service (managers)",
                              answer(ref("DayBookings")), errors=(403,), tags=("monitor",),
-                             parameters=[{"name": "date", "in": "query", "required": False,
-                                          "schema": string(format="date")}])},
+                             parameters=[{"name": "date", "in": "query", "required": False, "schema": string(),
+                                          "description": "a local day YYYY-MM-DD; empty or absent: today"}])},
         "/api/v1/appointments/{code}": {
             "get": operation("appointments.read", "A booking by its code", answer(ref("Appointment")),
                              errors=(429,), auth=False, parameters=[CODE], tags=public),
@@ -82,7 +82,8 @@ def paths() -> dict:
                                      "punctual_pct": nullable({"type": "number"}),
                                      "within_minutes": {"type": "integer"}})}, ["rows", "appointments"])),
             errors=(403,), tags=("statistics",),
-            parameters=[{"name": name, "in": "query", "required": False, "schema": string(format="date")}
+            parameters=[{"name": name, "in": "query", "required": False, "schema": string(),
+                         "description": "a local day YYYY-MM-DD; empty or absent: the last 7 days"}
                         for name in ("from", "to")])},
         "/api/v1/join": {"post": operation(
             "appointments.join", "A ticket from the phone (/join): an ordinary ticket, not printed; 409 when the "
